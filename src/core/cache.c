@@ -1,0 +1,270 @@
+/*
+ * Caches: geometry, the central (locked) allocation and free paths, the
+ * transfer cache between thread caches and slabs, shrinking.
+ *
+ * A thread cache refills `batch` objects at a time and flushes `batch` at a
+ * time.  Flushed batches land whole in the transfer cache when there is room,
+ * so a producer/consumer pair moves objects in O(1) per batch without
+ * touching slabs; only when it overflows are objects returned one by one.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+struct kmem_cache kmalloc_caches[NR_KMALLOC];
+pthread_mutex_t cache_list_lock = PTHREAD_MUTEX_INITIALIZER;
+struct kmem_cache *cache_list; /* named caches, newest first */
+
+/* Slab size: the first run of slices that wastes at most 1/16 of the slab,
+ * else the least wasteful of eight candidates. */
+static void cache_geometry(struct kmem_cache *c)
+{
+    size_t stride = c->stride;
+    unsigned n0 = (unsigned)((stride + SLICE_SIZE - 1) >> SLICE_SHIFT);
+    unsigned best = n0;
+    size_t best_waste = 0, best_bytes = 0;
+    for (unsigned n = n0; n < n0 + 8 && n < SLICES_PER_SEG; n++) {
+        size_t bytes = (size_t)n << SLICE_SHIFT;
+        size_t waste = bytes % stride;
+        if (waste * 16 <= bytes) {
+            best = n;
+            break;
+        }
+        if (!best_bytes || waste * best_bytes < best_waste * bytes) {
+            best = n;
+            best_waste = waste;
+            best_bytes = bytes;
+        }
+    }
+    c->slab_slices = (uint16_t)best;
+    c->objects = (uint32_t)(((size_t)best << SLICE_SHIFT) / stride);
+}
+
+int cache_setup(struct kmem_cache *c, const char *name, size_t size, size_t align,
+                slab_flags_t flags, void (*ctor)(void *))
+{
+    memset(c, 0, sizeof(*c));
+    pthread_mutex_init(&c->lock, NULL);
+    size_t len = strlen(name);
+    if (len >= sizeof(c->name))
+        len = sizeof(c->name) - 1;
+    memcpy(c->name, name, len);
+    if (align == 0)
+        align = size >= 16 ? 16 : 8;
+    if (flags & SLAB_HWCACHE_ALIGN && align < 64 && size > 32)
+        align = 64;
+    c->size = (uint32_t)size;
+    c->align = (uint32_t)align;
+    c->flags = flags;
+    c->ctor = ctor;
+    /* With a constructor the object must keep its constructed state while
+     * free, so the free pointer goes behind it (as in SLUB). */
+    size_t stride = align_up(size ? size : 1, sizeof(void *));
+    if (ctor) {
+        c->fp_offset = (uint32_t)stride;
+        stride += sizeof(void *);
+    }
+    c->stride = (uint32_t)align_up(stride, align);
+    cache_geometry(c);
+    c->bin = NO_BIN;
+    c->keep_empty = c->slab_slices == 1 ? 2 : 1;
+    c->batch = 1;
+    c->xfer_max = 0;
+    return 0;
+}
+
+void kmalloc_caches_init(void)
+{
+    char name[40];
+    for (unsigned i = 0; i < NR_KMALLOC; i++) {
+        struct kmem_cache *c = &kmalloc_caches[i];
+        size_t size = kmalloc_sizes[i];
+        /* "kmalloc-" + decimal size, without stdio. */
+        char digits[16];
+        int nd = 0;
+        for (size_t v = size; v; v /= 10)
+            digits[nd++] = (char)('0' + v % 10);
+        memcpy(name, "kmalloc-", 8);
+        for (int j = 0; j < nd; j++)
+            name[8 + j] = digits[nd - 1 - j];
+        name[8 + nd] = 0;
+        /* Natural alignment: 8 for kmalloc-8, 16 above; powers of two are
+         * aligned to their size by the slab layout anyway. */
+        cache_setup(c, name, size, 0, 0, NULL);
+        if (size <= TCACHE_MAX_SIZE) {
+            /* Bin capacity: about 16 KiB of objects, 4..256 of them. */
+            uint32_t max = (uint32_t)((16u << 10) / size);
+            if (max < 4)
+                max = 4;
+            if (max > 256)
+                max = 256;
+            c->bin = (uint8_t)i;
+            c->tcache_max = max;
+            c->batch = max / 2;
+            /* Transfer cache: up to 256 KiB of objects per class. */
+            size_t per = (size_t)c->batch * size;
+            size_t nb = ((size_t)256 << 10) / per;
+            c->xfer_max = (uint32_t)(nb < 1 ? 1 : nb > XFER_MAX ? XFER_MAX : nb);
+        }
+    }
+}
+
+/* Takes an object from slab s; cache lock held, s has a free object. */
+static inline void *slab_take(struct kmem_cache *c, struct slab *s)
+{
+    void *obj = s->freelist;
+    if (obj) {
+        s->freelist = fp_get(c, obj);
+    } else {
+        obj = s->bump;
+        s->bump += s->size;
+        if (c->ctor)
+            c->ctor(obj);
+    }
+    if (s->inuse++ == 0)
+        c->nr_empty--;
+    if (s->inuse == s->objects) {
+        list_del(c, s);
+        list_add_head(c, s, SLAB_ON_FULL);
+    }
+    return obj;
+}
+
+static struct slab *cache_partial_or_new(struct kmem_cache *c)
+{
+    struct slab *s = c->partial;
+    if (s)
+        return s;
+    s = slab_new(c);
+    if (s)
+        c->nr_empty++; /* a slab on the partial list with inuse 0 counts as empty */
+    return s;
+}
+
+unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->nr_xfer && want == c->batch) {
+        *head = c->xfer[--c->nr_xfer].head;
+        pthread_mutex_unlock(&c->lock);
+        return want;
+    }
+    void *list = NULL;
+    unsigned got = 0;
+    while (got < want) {
+        struct slab *s = cache_partial_or_new(c);
+        if (!s)
+            break;
+        do {
+            void *obj = slab_take(c, s);
+            *(void **)obj = list; /* thread-cache lists link through word 0 */
+            list = obj;
+            got++;
+        } while (got < want && s->list == SLAB_ON_PARTIAL);
+    }
+    pthread_mutex_unlock(&c->lock);
+    *head = list;
+    if (!got)
+        errno = ENOMEM;
+    return got;
+}
+
+void *cache_alloc_one(struct kmem_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    void *obj = NULL;
+    struct slab *s = cache_partial_or_new(c);
+    if (s)
+        obj = slab_take(c, s);
+    pthread_mutex_unlock(&c->lock);
+    if (!obj)
+        errno = ENOMEM;
+    return obj;
+}
+
+void cache_free_one(struct kmem_cache *c, struct slab *s, void *obj)
+{
+    pthread_mutex_lock(&c->lock);
+    slab_put(c, s, obj);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Objects of a thread-cached class, linked through word 0. */
+void cache_free_list(struct kmem_cache *c, void *head, unsigned n)
+{
+    pthread_mutex_lock(&c->lock);
+    if (n == c->batch && c->nr_xfer < c->xfer_max) {
+        c->xfer[c->nr_xfer++].head = head;
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    while (head) {
+        void *next = *(void **)head;
+        slab_put(c, slab_of_owned(head), head);
+        head = next;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Returns the transfer cache's objects to their slabs; cache lock held. */
+static void xfer_drain_locked(struct kmem_cache *c)
+{
+    while (c->nr_xfer) {
+        void *head = c->xfer[--c->nr_xfer].head;
+        while (head) {
+            void *next = *(void **)head;
+            slab_put(c, slab_of_owned(head), head);
+            head = next;
+        }
+    }
+}
+
+void cache_drain_xfer(struct kmem_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    xfer_drain_locked(c);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Gives every empty slab back to the system. */
+void cache_release_empty(struct kmem_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    xfer_drain_locked(c);
+    struct slab *s = c->partial;
+    while (s) {
+        struct slab *next = s->next;
+        if (s->inuse == 0) {
+            list_del(c, s);
+            c->nr_empty--;
+            c->nr_slab_frees++;
+            span_free(s);
+        }
+        s = next;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* fork(): every cache lock, then the page and huge locks, in one order. */
+void caches_lock_all(void)
+{
+    pthread_mutex_lock(&cache_list_lock);
+    for (unsigned i = 0; i < NR_KMALLOC; i++)
+        pthread_mutex_lock(&kmalloc_caches[i].lock);
+    for (struct kmem_cache *c = cache_list; c; c = c->next)
+        pthread_mutex_lock(&c->lock);
+    pthread_mutex_lock(&page_lock);
+    pthread_mutex_lock(&huge_lock);
+}
+
+void caches_unlock_all(void)
+{
+    pthread_mutex_unlock(&huge_lock);
+    pthread_mutex_unlock(&page_lock);
+    for (struct kmem_cache *c = cache_list; c; c = c->next)
+        pthread_mutex_unlock(&c->lock);
+    for (unsigned i = 0; i < NR_KMALLOC; i++)
+        pthread_mutex_unlock(&kmalloc_caches[i].lock);
+    pthread_mutex_unlock(&cache_list_lock);
+}

@@ -1,0 +1,246 @@
+/*
+ * The allocator core: segments, slabs, caches, size classes, thread caches.
+ *
+ * Memory is taken from the system in 4 MiB *segments*, aligned to their size,
+ * so the segment of any pointer is `p & ~SEG_MASK`.  A segment is cut into 64
+ * slices of 64 KiB; slice 0 holds the segment header, the others are handed
+ * out in contiguous runs as *slabs*.  All metadata (segment header, slab
+ * descriptors) lives in slice 0, out of band: an overflow of the last object
+ * of a slab runs into the next slab's objects, never into allocator state.
+ *
+ *   segment (4 MiB, aligned)
+ *   +----------------+-----------+-----------+-----+-----------+
+ *   | slice 0:       | slab A    | slab B (3 slices)     | ... |
+ *   | header, slab   | objects   | objects               |     |
+ *   | descriptors    |           |                       |     |
+ *   +----------------+-----------+-----------------------+-----+
+ *
+ * Objects larger than the largest size class get a mapping of their own
+ * (a *huge* segment): the same header at the start of a 4 MiB-aligned
+ * mapping, one slab descriptor, the object behind it.
+ *
+ * Pointer -> slab is O(1) and never touches user memory: a bitmap with one
+ * bit per 4 MiB of address space (the segment map) says whether a segment of
+ * ours starts there, then the header's slice table names the slab.  Pointers
+ * that are not ours (allocated before we took over, or by someone else) are
+ * recognised by the same test.
+ */
+#ifndef SLABDBG_CORE_INTERNAL_H
+#define SLABDBG_CORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slabdbg.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define INTERNAL __attribute__((visibility("hidden")))
+#define NOINLINE __attribute__((noinline))
+
+#define PAGE_SIZE_MIN 4096u
+#define SEG_SHIFT 22
+#define SEG_SIZE ((size_t)1 << SEG_SHIFT)
+#define SEG_MASK (SEG_SIZE - 1)
+#define SLICE_SHIFT 16
+#define SLICE_SIZE ((size_t)1 << SLICE_SHIFT)
+#define SLICES_PER_SEG (SEG_SIZE / SLICE_SIZE)
+#define VA_BITS 47 /* user address space covered by the segment map */
+
+#define SEG_MAGIC 0x534c4142u /* "SLAB" */
+
+/* ---------------------------------------------------------------------------
+ * Size classes: the kmalloc-<n> caches.
+ * 8, then 16-byte steps to 128, then four classes per doubling up to 512 KiB.
+ * Every class from 16 up is a multiple of 16, so objects are 16-byte aligned;
+ * every power-of-two class is naturally aligned to its size.
+ */
+#define NR_KMALLOC 57
+#define KMALLOC_MAX ((size_t)512 << 10)
+#define NO_BIN NR_KMALLOC /* bin index of objects never thread-cached */
+#define TCACHE_MAX_SIZE ((size_t)32 << 10)
+
+static inline unsigned size_class(size_t n)
+{
+    if (n <= 128)
+        return n <= 8 ? 0 : (unsigned)((n + 15) >> 4);
+    unsigned k = 63u - (unsigned)__builtin_clzl(n - 1);
+    return 9u + (k - 7u) * 4u + (unsigned)(((n - 1) >> (k - 2)) & 3u);
+}
+INTERNAL extern const uint32_t kmalloc_sizes[NR_KMALLOC];
+
+/* ---------------------------------------------------------------------------
+ * Slabs.  A slab's objects are carved lazily from `bump`, so a new slab
+ * touches no memory until its objects are used.  Invariant:
+ *   inuse == objects - (length of freelist) - (end - bump) / size.
+ */
+struct kmem_cache;
+
+enum slab_list { SLAB_ON_NONE, SLAB_ON_PARTIAL, SLAB_ON_FULL };
+
+struct slab {
+    void *freelist;      /* returned objects, linked at cache->fp_offset */
+    char *start;         /* first object */
+    char *bump;          /* first never-used object */
+    char *end;           /* start + objects * size */
+    struct kmem_cache *cache; /* NULL for a huge object */
+    struct slab *next, *prev; /* the cache's partial or full list */
+    uint32_t inuse;      /* objects out of the slab (thread caches or users) */
+    uint32_t objects;
+    uint32_t size;       /* object stride */
+    uint16_t nslices;
+    uint8_t bin;         /* thread-cache bin, NO_BIN if none */
+    uint8_t list;        /* enum slab_list */
+};
+
+enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2 };
+
+struct segment {
+    uint32_t magic;
+    uint8_t kind;
+    uint8_t big_align;   /* huge: object lies in a later 4 MiB chunk */
+    uint64_t free_slices; /* SEG_SLABS: bit i set = slice i free */
+    size_t map_size;     /* bytes mapped from the segment start */
+    size_t huge_size;    /* SEG_HUGE: bytes the user asked for */
+    struct segment *next, *prev; /* registry of all segments */
+    struct slab *slice_slab[SLICES_PER_SEG]; /* slice -> owning slab, NULL if free */
+    struct slab slabs[SLICES_PER_SEG];       /* descriptor of the slab starting at slice i */
+};
+
+/* ---------------------------------------------------------------------------
+ * The segment map: one bit per 4 MiB of user address space (4 MiB of .bss,
+ * touched only where segments are).
+ */
+INTERNAL extern _Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
+
+static inline bool segmap_test(const void *p)
+{
+    uintptr_t i = (uintptr_t)p >> SEG_SHIFT;
+    if (unlikely(i >= ((uintptr_t)1 << (VA_BITS - SEG_SHIFT))))
+        return false;
+    return (atomic_load_explicit(&segmap[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
+}
+
+static inline struct segment *segment_of(const void *p)
+{
+    return (struct segment *)((uintptr_t)p & ~(uintptr_t)SEG_MASK);
+}
+
+/* The slab of a pointer inside a regular segment known to be ours. */
+static inline struct slab *slab_of_owned(const void *p)
+{
+    struct segment *seg = segment_of(p);
+    return seg->slice_slab[((uintptr_t)p & SEG_MASK) >> SLICE_SHIFT];
+}
+
+INTERNAL void segmap_set(const void *seg, bool on);
+/* The slab holding p, or NULL if p is not memory of ours. */
+INTERNAL struct slab *slab_lookup(const void *p);
+
+/* Page layer: runs of slices. Returns the slab descriptor for the run. */
+INTERNAL struct slab *span_alloc(unsigned nslices);
+INTERNAL void span_free(struct slab *s);
+INTERNAL void *os_map_aligned(size_t size, size_t align);
+INTERNAL void os_unmap(void *p, size_t size);
+INTERNAL void os_discard(void *p, size_t size);
+
+/* Huge objects. */
+INTERNAL void *huge_alloc(size_t size, size_t align, bool zero);
+INTERNAL void huge_free(struct slab *s);
+INTERNAL void *huge_realloc(struct slab *s, void *p, size_t size);
+INTERNAL size_t huge_usable(const struct slab *s);
+INTERNAL struct slab *huge_lookup_big_align(const void *p);
+
+/* ---------------------------------------------------------------------------
+ * Caches.  kmalloc caches are static and thread-cached; named caches made by
+ * kmem_cache_create go through the cache lock on every operation, which keeps
+ * kmem_cache_destroy exact (no objects hide in other threads' caches).
+ */
+#define XFER_MAX 16
+
+struct xfer_batch {
+    void *head; /* a list of cache->batch objects linked through word 0 */
+};
+
+struct kmem_cache {
+    pthread_mutex_t lock;
+    struct slab *partial, *partial_tail; /* slabs with free objects; empty ones at the tail */
+    struct slab *full;
+    uint32_t nr_partial, nr_full, nr_empty;
+    uint32_t size;          /* object size the user sees */
+    uint32_t stride;        /* distance between objects */
+    uint32_t align;
+    uint32_t fp_offset;     /* where the free pointer of a free object lives */
+    uint32_t objects;       /* per slab */
+    uint16_t slab_slices;
+    uint8_t bin;            /* NO_BIN if not thread-cached */
+    uint8_t keep_empty;     /* empty slabs kept before returning memory */
+    uint32_t batch;         /* objects moved per thread-cache refill/flush */
+    uint32_t tcache_max;    /* thread-cache bin capacity */
+    slab_flags_t flags;
+    void (*ctor)(void *);
+    uint32_t nr_xfer, xfer_max;
+    struct xfer_batch xfer[XFER_MAX];
+    uint64_t nr_slab_allocs, nr_slab_frees; /* slabs taken from / returned to the page layer */
+    struct kmem_cache *next; /* registry */
+    char name[40];
+};
+
+INTERNAL extern struct kmem_cache kmalloc_caches[NR_KMALLOC];
+INTERNAL extern pthread_mutex_t cache_list_lock;
+INTERNAL extern struct kmem_cache *cache_list;
+
+INTERNAL void kmalloc_caches_init(void);
+INTERNAL int cache_setup(struct kmem_cache *c, const char *name, size_t size, size_t align,
+                         slab_flags_t flags, void (*ctor)(void *));
+/* Takes up to `want` objects into a list; returns how many, *head set. */
+INTERNAL unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head);
+INTERNAL void *cache_alloc_one(struct kmem_cache *c);
+/* Returns `n` objects linked through word 0 (n may be 1). */
+INTERNAL void cache_free_list(struct kmem_cache *c, void *head, unsigned n);
+INTERNAL void cache_free_one(struct kmem_cache *c, struct slab *s, void *obj);
+INTERNAL void cache_drain_xfer(struct kmem_cache *c);
+INTERNAL void cache_release_empty(struct kmem_cache *c);
+INTERNAL void caches_lock_all(void);
+INTERNAL void caches_unlock_all(void);
+
+/* Slab operations, cache lock held. */
+INTERNAL struct slab *slab_new(struct kmem_cache *c);
+INTERNAL void slab_put(struct kmem_cache *c, struct slab *s, void *obj);
+INTERNAL void list_add_head(struct kmem_cache *c, struct slab *s, enum slab_list l);
+INTERNAL void list_add_tail_partial(struct kmem_cache *c, struct slab *s);
+INTERNAL void list_del(struct kmem_cache *c, struct slab *s);
+
+static inline void *fp_get(const struct kmem_cache *c, void *obj)
+{
+    return *(void **)((char *)obj + c->fp_offset);
+}
+static inline void fp_set(const struct kmem_cache *c, void *obj, void *next)
+{
+    *(void **)((char *)obj + c->fp_offset) = next;
+}
+
+/* ---------------------------------------------------------------------------
+ * Global state and locks.
+ */
+INTERNAL extern pthread_mutex_t page_lock;
+INTERNAL extern pthread_mutex_t huge_lock;
+INTERNAL extern struct segment *segment_list; /* page_lock */
+INTERNAL extern struct segment *huge_list;    /* huge_lock */
+INTERNAL extern _Atomic uint64_t stat_foreign_frees;
+INTERNAL extern _Atomic uint64_t stat_huge_allocs;
+
+INTERNAL void slabdbg_init_slow(void);
+INTERNAL extern _Atomic int init_done;
+static inline void slabdbg_ensure_init(void)
+{
+    if (unlikely(!atomic_load_explicit(&init_done, memory_order_acquire)))
+        slabdbg_init_slow();
+}
+
+static inline size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+#endif

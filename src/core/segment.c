@@ -1,0 +1,159 @@
+/*
+ * The page layer: segments from the system, runs of slices for slabs, and the
+ * segment map that answers "is this pointer ours?".
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/internal.h"
+
+_Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
+pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
+struct segment *segment_list;
+static unsigned nr_empty_segments;
+
+void segmap_set(const void *seg, bool on)
+{
+    uintptr_t i = (uintptr_t)seg >> SEG_SHIFT;
+    uint64_t bit = (uint64_t)1 << (i & 63);
+    if (on)
+        atomic_fetch_or_explicit(&segmap[i >> 6], bit, memory_order_release);
+    else
+        atomic_fetch_and_explicit(&segmap[i >> 6], ~bit, memory_order_release);
+}
+
+struct slab *slab_lookup(const void *p)
+{
+    if (likely(segmap_test(p))) {
+        struct segment *seg = segment_of(p);
+        struct slab *s = seg->slice_slab[((uintptr_t)p & SEG_MASK) >> SLICE_SHIFT];
+        if (seg->kind == SEG_HUGE && (char *)p < s->start)
+            return NULL; /* points into the header page(s) */
+        return s;
+    }
+    return huge_lookup_big_align(p);
+}
+
+void *os_map_aligned(size_t size, size_t align)
+{
+    /* Over-map by `align` and trim both ends: one mmap, at most two munmaps. */
+    size_t len = size + align;
+    if (len < size)
+        return NULL;
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    char *a = (char *)align_up((uintptr_t)p, align);
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    size_t tail = (size_t)((p + len) - (a + size));
+    if (tail)
+        munmap(a + size, tail);
+    return a;
+}
+
+void os_unmap(void *p, size_t size) { munmap(p, size); }
+
+void os_discard(void *p, size_t size)
+{
+    /* MADV_DONTNEED, not MADV_FREE: the memory leaves our RSS now, which is
+     * what a user watching the process expects after a free. */
+    madvise(p, size, MADV_DONTNEED);
+}
+
+static struct segment *segment_new(void)
+{
+    struct segment *seg = os_map_aligned(SEG_SIZE, SEG_SIZE);
+    if (!seg)
+        return NULL;
+    seg->magic = SEG_MAGIC;
+    seg->kind = SEG_SLABS;
+    seg->map_size = SEG_SIZE;
+    seg->free_slices = ~(uint64_t)1; /* slice 0 is the header */
+    seg->next = segment_list;
+    seg->prev = NULL;
+    if (segment_list)
+        segment_list->prev = seg;
+    segment_list = seg;
+    segmap_set(seg, true);
+    return seg;
+}
+
+static void segment_delete(struct segment *seg)
+{
+    if (seg->prev)
+        seg->prev->next = seg->next;
+    else
+        segment_list = seg->next;
+    if (seg->next)
+        seg->next->prev = seg->prev;
+    segmap_set(seg, false);
+    os_unmap(seg, SEG_SIZE);
+}
+
+/* First run of n set bits in `free`, or -1. */
+static int find_run(uint64_t free, unsigned n)
+{
+    uint64_t m = free;
+    for (unsigned i = 1; i < n && m; i++)
+        m &= free >> i;
+    return m ? __builtin_ctzll(m) : -1;
+}
+
+struct slab *span_alloc(unsigned n)
+{
+    pthread_mutex_lock(&page_lock);
+    struct segment *seg;
+    int at = -1;
+    for (seg = segment_list; seg; seg = seg->next) {
+        at = find_run(seg->free_slices, n);
+        if (at >= 0)
+            break;
+    }
+    if (!seg) {
+        seg = segment_new();
+        if (!seg) {
+            pthread_mutex_unlock(&page_lock);
+            errno = ENOMEM;
+            return NULL;
+        }
+        nr_empty_segments++;
+        at = 1;
+    }
+    if (seg->free_slices == ~(uint64_t)1)
+        nr_empty_segments--;
+    uint64_t bits = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
+    seg->free_slices &= ~bits;
+    struct slab *s = &seg->slabs[at];
+    memset(s, 0, sizeof(*s));
+    s->nslices = (uint16_t)n;
+    s->start = (char *)seg + ((size_t)at << SLICE_SHIFT);
+    for (unsigned i = 0; i < n; i++)
+        seg->slice_slab[at + i] = s;
+    pthread_mutex_unlock(&page_lock);
+    return s;
+}
+
+void span_free(struct slab *s)
+{
+    struct segment *seg = segment_of(s);
+    unsigned at = (unsigned)(((uintptr_t)s->start & SEG_MASK) >> SLICE_SHIFT);
+    unsigned n = s->nslices;
+    /* The run is still ours: give its pages back before publishing it. */
+    os_discard(s->start, (size_t)n << SLICE_SHIFT);
+    pthread_mutex_lock(&page_lock);
+    for (unsigned i = 0; i < n; i++)
+        seg->slice_slab[at + i] = NULL;
+    s->cache = NULL;
+    seg->free_slices |= (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
+    if (seg->free_slices == ~(uint64_t)1) {
+        /* Keep one empty segment around; unmap the rest. */
+        if (nr_empty_segments >= 1)
+            segment_delete(seg);
+        else
+            nr_empty_segments++;
+    }
+    pthread_mutex_unlock(&page_lock);
+}

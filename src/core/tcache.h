@@ -1,0 +1,62 @@
+/*
+ * Thread caches: per thread, per kmalloc class, a LIFO list of free objects
+ * linked through their first word (the kernel's per-CPU freelist).  The fast
+ * paths below touch only this thread's bin: no lock, no atomic.
+ *
+ * A bin's `max` starts at 0 in every new thread, so the first free of a
+ * thread takes the slow path, which registers the thread (for cleanup at
+ * exit) and sets the real capacities.  Bin NO_BIN always has max 0: objects
+ * of named caches, huge objects and (later) debugged caches land there and
+ * so always take the slow path.
+ */
+#ifndef SLABDBG_CORE_TCACHE_H
+#define SLABDBG_CORE_TCACHE_H
+
+#include "core/internal.h"
+
+struct tbin {
+    void *head;
+    uint32_t count;
+    uint32_t max;
+};
+
+enum tcache_state { TCACHE_NEW = 0, TCACHE_ACTIVE, TCACHE_DEAD };
+
+struct tcache {
+    struct tbin bins[NR_KMALLOC + 1];
+    int state;
+};
+
+INTERNAL extern __thread struct tcache tcache;
+
+/* Pops an object of class `cls`, or NULL when the bin is empty. */
+static inline void *tcache_pop(unsigned cls)
+{
+    struct tbin *b = &tcache.bins[cls];
+    void *p = b->head;
+    if (likely(p)) {
+        b->head = *(void **)p;
+        b->count--;
+    }
+    return p;
+}
+
+/* Pushes `p` if the bin has room; false sends the caller to the slow path. */
+static inline bool tcache_push(unsigned bin, void *p)
+{
+    struct tbin *b = &tcache.bins[bin];
+    if (unlikely(b->count >= b->max))
+        return false;
+    *(void **)p = b->head;
+    b->head = p;
+    b->count++;
+    return true;
+}
+
+INTERNAL void *tcache_refill(unsigned cls);
+INTERNAL void tcache_free_slow(struct slab *s, void *p);
+INTERNAL void tcache_thread_exit(void *arg);
+INTERNAL void tcache_flush_all(void);
+INTERNAL extern pthread_key_t tcache_key;
+
+#endif

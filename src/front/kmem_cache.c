@@ -1,0 +1,125 @@
+/*
+ * The kernel-style named-cache API.  The cache descriptors themselves come
+ * from a cache of their own ("kmem_cache"), as in the kernel.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "front/front.h"
+#include "report/report.h"
+
+struct kmem_cache kmem_cache_cache;
+
+#define CACHE_MAX_OBJECT ((size_t)2 << 20)
+
+EXPORT struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align,
+                                            slab_flags_t flags, void (*ctor)(void *))
+{
+    slabdbg_ensure_init();
+    if (!name || !*name || size == 0 || size > CACHE_MAX_OBJECT || (align & (align - 1)) ||
+        align > SLICE_SIZE) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct kmem_cache *c = cache_alloc_one(&kmem_cache_cache);
+    if (!c)
+        return NULL;
+    cache_setup(c, name, size, align, flags, ctor);
+    pthread_mutex_lock(&cache_list_lock);
+    c->next = cache_list;
+    cache_list = c;
+    pthread_mutex_unlock(&cache_list_lock);
+    return c;
+}
+
+/* The slab of `obj` if it is an object of cache `c`; reports otherwise. */
+static struct slab *object_check(struct kmem_cache *c, const void *obj)
+{
+    struct slab *s = slab_lookup(obj);
+    if (!s || !s->cache) {
+        report_short(c->name, "Attempt to free object(", obj, ") outside of slab");
+        return NULL;
+    }
+    if (s->cache != c) {
+        report_wrong_cache(c->name, s->cache->name);
+        return NULL;
+    }
+    if ((size_t)((const char *)obj - s->start) % s->size) {
+        report_short(c->name, "Invalid object pointer ", obj, "");
+        return NULL;
+    }
+    return s;
+}
+
+EXPORT void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
+{
+    if (!c) {
+        errno = EINVAL;
+        return NULL;
+    }
+    void *obj = cache_alloc_one(c);
+    if (obj && (flags & __GFP_ZERO))
+        memset(obj, 0, c->size);
+    return obj;
+}
+
+EXPORT void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags)
+{
+    return kmem_cache_alloc(c, flags | __GFP_ZERO);
+}
+
+EXPORT void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+    if (!c || !obj)
+        return;
+    struct slab *s = object_check(c, obj);
+    if (s)
+        cache_free_one(c, s, obj);
+}
+
+static bool cache_empty(struct kmem_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool empty = c->nr_full == 0;
+    for (struct slab *s = c->partial; s && empty; s = s->next)
+        empty = s->inuse == 0;
+    pthread_mutex_unlock(&c->lock);
+    return empty;
+}
+
+EXPORT int kmem_cache_shrink(struct kmem_cache *c)
+{
+    if (!c)
+        return 0;
+    cache_release_empty(c);
+    return !cache_empty(c);
+}
+
+EXPORT void kmem_cache_destroy(struct kmem_cache *c)
+{
+    if (!c)
+        return;
+    if (c >= kmalloc_caches && c < kmalloc_caches + NR_KMALLOC) {
+        report_short(c->name, "kmem_cache_destroy() of a kmalloc cache", NULL, "");
+        return;
+    }
+    cache_release_empty(c);
+    if (!cache_empty(c)) {
+        report_objects_remaining(c->name);
+        return;
+    }
+    pthread_mutex_lock(&cache_list_lock);
+    for (struct kmem_cache **pp = &cache_list; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache_list_lock);
+    pthread_mutex_destroy(&c->lock);
+    cache_free_one(&kmem_cache_cache, slab_lookup(c), c);
+}
+
+EXPORT const char *kmem_cache_name(const struct kmem_cache *c) { return c ? c->name : NULL; }
+
+EXPORT size_t kmem_cache_size(const struct kmem_cache *c) { return c ? c->size : 0; }

@@ -1,0 +1,275 @@
+/*
+ * The C allocation API (and kmalloc) on top of the kmalloc caches.
+ *
+ * malloc and free are written so the common case is a handful of
+ * instructions: size -> class, pop/push this thread's bin.  Everything else
+ * (empty or full bin, huge objects, pointers that are not ours) leaves
+ * through one call to a noinline slow path.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/tcache.h"
+#include "front/front.h"
+
+_Atomic uint64_t stat_foreign_frees;
+
+static inline void *kmalloc_class(unsigned cls)
+{
+    void *p = tcache_pop(cls);
+    if (likely(p))
+        return p;
+    return tcache_refill(cls);
+}
+
+static inline void *alloc_any(size_t n)
+{
+    if (likely(n <= KMALLOC_MAX))
+        return kmalloc_class(size_class(n));
+    return huge_alloc(n, 0, false);
+}
+
+/* free() of something that is not a live object of ours in a regular slab. */
+static NOINLINE void free_slow(struct slab *s, void *p)
+{
+    if (!s) {
+        if (!p)
+            return;
+        s = huge_lookup_big_align(p);
+        if (!s) {
+            /* Not ours (e.g. from the dynamic loader before we took over):
+             * leave it alone rather than corrupt anything. */
+            atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
+            return;
+        }
+    }
+    if (!s->cache) {
+        if (p == s->start)
+            huge_free(s);
+        else
+            atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
+        return;
+    }
+    tcache_free_slow(s, p);
+}
+
+static inline void free_any(void *p)
+{
+    if (likely(segmap_test(p))) {
+        struct slab *s = slab_of_owned(p);
+        if (likely(s != NULL) && likely(tcache_push(s->bin, p)))
+            return;
+        free_slow(s, p);
+        return;
+    }
+    free_slow(NULL, p);
+}
+
+size_t object_usable_size(const void *p)
+{
+    struct slab *s = slab_lookup(p);
+    if (!s)
+        return 0;
+    if (!s->cache)
+        return (const char *)p == s->start && s->inuse ? segment_of(s)->huge_size : 0;
+    return s->cache->size;
+}
+
+static void *alloc_aligned(size_t align, size_t n)
+{
+    if (align <= 16)
+        return alloc_any(align > 8 && n < 16 ? 16 : n);
+    if (n <= KMALLOC_MAX && align <= SLICE_SIZE) {
+        /* Slabs start on a slice boundary, so a class that is a multiple of
+         * the alignment gives aligned objects. */
+        for (unsigned c = size_class(n); c < NR_KMALLOC; c++)
+            if ((kmalloc_sizes[c] & (align - 1)) == 0)
+                return kmalloc_class(c);
+    }
+    return huge_alloc(n, align, false);
+}
+
+static size_t pow2_ceil(size_t a)
+{
+    if (a <= 1)
+        return 1;
+    if (a > ((size_t)1 << 62))
+        return 0;
+    return (size_t)1 << (64 - __builtin_clzl(a - 1));
+}
+
+static void *realloc_any(void *p, size_t n)
+{
+    struct slab *s = slab_lookup(p);
+    if (unlikely(!s)) {
+        atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
+        return realloc_foreign(p, n);
+    }
+    size_t old;
+    if (!s->cache) {
+        if (p != s->start || !s->inuse) {
+            errno = EINVAL;
+            return NULL;
+        }
+        void *q = huge_realloc(s, p, n);
+        if (q)
+            return q;
+        old = segment_of(s)->huge_size;
+    } else {
+        old = s->cache->size;
+        /* Same class, or shrinking by less than half: stay in place. */
+        if (n <= old && (n > old / 2 || old <= 16))
+            return p;
+    }
+    void *q = alloc_any(n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, n < old ? n : old);
+    free_any(p);
+    return q;
+}
+
+/* ---- the C API ---------------------------------------------------------- */
+
+EXPORT void *malloc(size_t n)
+{
+    void *p = alloc_any(n);
+    return p;
+}
+
+EXPORT void free(void *p) { free_any(p); }
+
+EXPORT void *calloc(size_t nmemb, size_t size)
+{
+    size_t n;
+    if (unlikely(__builtin_mul_overflow(nmemb, size, &n))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (n > KMALLOC_MAX)
+        return huge_alloc(n, 0, true); /* fresh mappings are already zero */
+    void *p = kmalloc_class(size_class(n));
+    if (likely(p))
+        memset(p, 0, n);
+    return p;
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+    if (!p)
+        return alloc_any(n);
+    if (n == 0) { /* glibc: free and return NULL */
+        free_any(p);
+        return NULL;
+    }
+    return realloc_any(p, n);
+}
+
+EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(nmemb, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align < sizeof(void *) || (align & (align - 1)))
+        return EINVAL;
+    int saved = errno;
+    void *p = alloc_aligned(align, n);
+    if (!p)
+        return ENOMEM;
+    errno = saved;
+    *out = p;
+    return 0;
+}
+
+/* glibc rounds a non-power-of-two alignment up to the next power of two. */
+EXPORT void *memalign(size_t align, size_t n)
+{
+    size_t a = pow2_ceil(align);
+    if (!a) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return alloc_aligned(a, n);
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
+
+EXPORT void *valloc(size_t n) { return alloc_aligned((size_t)sysconf(_SC_PAGESIZE), n); }
+
+EXPORT void *pvalloc(size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t r = align_up(n ? n : 1, page);
+    if (r < n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return alloc_aligned(page, r);
+}
+
+EXPORT size_t malloc_usable_size(void *p) { return p ? object_usable_size(p) : 0; }
+
+/* ---- kmalloc ------------------------------------------------------------ */
+
+EXPORT void *kmalloc(size_t size, gfp_t flags)
+{
+    return flags & __GFP_ZERO ? calloc(1, size) : alloc_any(size);
+}
+
+EXPORT void *kzalloc(size_t size, gfp_t flags) { return kmalloc(size, flags | __GFP_ZERO); }
+
+EXPORT void *kcalloc(size_t n, size_t size, gfp_t flags)
+{
+    (void)flags;
+    return calloc(n, size);
+}
+
+EXPORT void *krealloc(const void *p, size_t n, gfp_t flags)
+{
+    size_t old = p ? object_usable_size(p) : 0;
+    void *q = realloc((void *)p, n);
+    if (q && (flags & __GFP_ZERO) && n > old)
+        memset((char *)q + old, 0, n - old);
+    return q;
+}
+
+EXPORT void kfree(const void *p) { free_any((void *)p); }
+
+EXPORT size_t ksize(const void *p) { return p ? object_usable_size(p) : 0; }
+
+EXPORT int slabdbg_owns(const void *p) { return p && slab_lookup(p) != NULL; }
+
+/* realloc() of a pointer that is not ours: its size is unknown, so copy up to
+ * `n` bytes, stopping at the first unreadable page (process_vm_readv reports
+ * a fault instead of raising it), and leave the old block alone. */
+void *realloc_foreign(void *p, size_t n)
+{
+    char *q = alloc_any(n);
+    if (!q)
+        return NULL;
+    pid_t self = getpid();
+    size_t done = 0;
+    while (done < n) {
+        uintptr_t src = (uintptr_t)p + done;
+        size_t chunk = PAGE_SIZE_MIN - (src & (PAGE_SIZE_MIN - 1));
+        if (chunk > n - done)
+            chunk = n - done;
+        struct iovec local = {q + done, chunk}, remote = {(void *)src, chunk};
+        if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
+            break;
+        done += chunk;
+    }
+    return q;
+}

@@ -1,0 +1,104 @@
+#include <fcntl.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "report/out.h"
+
+void out_init(struct out *o, int fd)
+{
+    o->fd = fd;
+    o->len = 0;
+}
+
+void out_flush(struct out *o)
+{
+    size_t off = 0;
+    while (off < o->len) {
+        ssize_t w = write(o->fd, o->buf + off, o->len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    o->len = 0;
+}
+
+void out_char(struct out *o, char c)
+{
+    if (o->len == sizeof(o->buf))
+        out_flush(o);
+    o->buf[o->len++] = c;
+}
+
+void out_str(struct out *o, const char *s)
+{
+    while (*s)
+        out_char(o, *s++);
+}
+
+void out_strw(struct out *o, const char *s, int width)
+{
+    int n = 0;
+    for (; *s; s++, n++)
+        out_char(o, *s);
+    do
+        out_char(o, ' ');
+    while (++n < width);
+}
+
+static int fmt_u64(char *tmp, uint64_t v, unsigned base)
+{
+    int n = 0;
+    do {
+        unsigned d = (unsigned)(v % base);
+        tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        v /= base;
+    } while (v);
+    return n;
+}
+
+void out_u64(struct out *o, uint64_t v) { out_u64w(o, v, 0); }
+
+void out_u64w(struct out *o, uint64_t v, int width)
+{
+    char tmp[24];
+    int n = fmt_u64(tmp, v, 10);
+    for (int i = n; i < width; i++)
+        out_char(o, ' ');
+    while (n)
+        out_char(o, tmp[--n]);
+}
+
+void out_hex(struct out *o, uint64_t v)
+{
+    char tmp[24];
+    int n = fmt_u64(tmp, v, 16);
+    out_str(o, "0x");
+    while (n)
+        out_char(o, tmp[--n]);
+}
+
+int out_open_dest(const char *value)
+{
+    if (!value || !*value || !strcmp(value, "0"))
+        return -1;
+    if (!strcmp(value, "1") || !strcmp(value, "stderr"))
+        return 2;
+    if (getauxval(AT_SECURE))
+        return -1; /* never write files named by the environment of a setuid program */
+    char path[512];
+    size_t len = 0;
+    for (const char *s = value; *s && len < sizeof(path) - 24; s++) {
+        if (s[0] == '%' && s[1] == 'p') {
+            char tmp[24];
+            int n = fmt_u64(tmp, (uint64_t)getpid(), 10);
+            while (n)
+                path[len++] = tmp[--n];
+            s++;
+        } else {
+            path[len++] = *s;
+        }
+    }
+    path[len] = 0;
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}

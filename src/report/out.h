@@ -1,0 +1,35 @@
+/*
+ * A tiny formatter writing to a file descriptor through a fixed buffer.
+ * The allocator's own output (statistics, reports) goes through it because
+ * stdio may allocate, and allocating from inside the allocator is forbidden.
+ */
+#ifndef SLABDBG_REPORT_OUT_H
+#define SLABDBG_REPORT_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/internal.h"
+
+struct out {
+    int fd;
+    size_t len;
+    char buf[1024];
+};
+
+INTERNAL void out_init(struct out *o, int fd);
+INTERNAL void out_flush(struct out *o);
+INTERNAL void out_char(struct out *o, char c);
+INTERNAL void out_str(struct out *o, const char *s);
+/* Left-justified in `width` columns (at least one space follows). */
+INTERNAL void out_strw(struct out *o, const char *s, int width);
+INTERNAL void out_u64(struct out *o, uint64_t v);
+/* Right-justified in `width` columns. */
+INTERNAL void out_u64w(struct out *o, uint64_t v, int width);
+INTERNAL void out_hex(struct out *o, uint64_t v); /* 0x... */
+/* Opens the destination named by an option value: "1" or "stderr" is fd 2,
+ * anything else a file path in which %p becomes the process id.  Returns -1
+ * when nothing should be written (e.g. a file in a setuid process). */
+INTERNAL int out_open_dest(const char *value);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * Per-cache statistics in the layout of /proc/slabinfo (version 2.1), so the
+ * kernel's slabinfo readers work on them.  Objects held in thread caches
+ * count as active, as the kernel counts objects in per-CPU slabs.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "front/front.h"
+#include "report/out.h"
+
+static void cache_line(struct out *o, struct kmem_cache *c)
+{
+    pthread_mutex_lock(&c->lock);
+    uint64_t slabs = c->nr_partial + c->nr_full;
+    uint64_t active = (uint64_t)c->nr_full * c->objects;
+    uint64_t active_slabs = c->nr_full;
+    for (struct slab *s = c->partial; s; s = s->next) {
+        active += s->inuse;
+        active_slabs += s->inuse != 0;
+    }
+    unsigned limit = c->tcache_max, batch = c->batch;
+    pthread_mutex_unlock(&c->lock);
+    if (!slabs)
+        return;
+    out_strw(o, c->name, 17);
+    out_u64w(o, active, 6);
+    out_u64w(o, slabs * c->objects, 7);
+    out_u64w(o, c->size, 7);
+    out_u64w(o, c->objects, 5);
+    out_u64w(o, ((uint64_t)c->slab_slices << SLICE_SHIFT) / PAGE_SIZE_MIN, 4);
+    out_str(o, " : tunables");
+    out_u64w(o, limit, 5);
+    out_u64w(o, batch, 5);
+    out_u64w(o, 0, 5);
+    out_str(o, " : slabdata");
+    out_u64w(o, active_slabs, 7);
+    out_u64w(o, slabs, 7);
+    out_u64w(o, 0, 7);
+    out_char(o, '\n');
+}
+
+static void comm(char *buf, size_t size)
+{
+    buf[0] = 0;
+    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0)
+        n = 0;
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = 0;
+}
+
+EXPORT void slabdbg_print_stats(int fd)
+{
+    slabdbg_ensure_init();
+    struct out o;
+    out_init(&o, fd);
+    char name[64];
+    comm(name, sizeof(name));
+    out_str(&o, "slabdbg " SLABDBG_VERSION " statistics: pid ");
+    out_u64(&o, (uint64_t)getpid());
+    out_str(&o, " (");
+    out_str(&o, name);
+    out_str(&o, ")\nslabinfo - version: 2.1\n");
+    out_str(&o, "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+                "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+                "<active_slabs> <num_slabs> <sharedavail>\n");
+    for (unsigned i = 0; i < NR_KMALLOC; i++)
+        cache_line(&o, &kmalloc_caches[i]);
+    pthread_mutex_lock(&cache_list_lock);
+    for (struct kmem_cache *c = cache_list; c; c = c->next)
+        cache_line(&o, c);
+    pthread_mutex_unlock(&cache_list_lock);
+
+    uint64_t huge_n = 0, huge_bytes = 0;
+    pthread_mutex_lock(&huge_lock);
+    for (struct segment *seg = huge_list; seg; seg = seg->next) {
+        huge_n++;
+        huge_bytes += seg->huge_size;
+    }
+    pthread_mutex_unlock(&huge_lock);
+    uint64_t segs = 0;
+    pthread_mutex_lock(&page_lock);
+    for (struct segment *seg = segment_list; seg; seg = seg->next)
+        segs++;
+    pthread_mutex_unlock(&page_lock);
+    out_str(&o, "# huge objects: ");
+    out_u64(&o, huge_n);
+    out_str(&o, " live, ");
+    out_u64(&o, huge_bytes);
+    out_str(&o, " bytes; ");
+    out_u64(&o, atomic_load(&stat_huge_allocs));
+    out_str(&o, " allocated in all\n# segments: ");
+    out_u64(&o, segs);
+    out_str(&o, " of ");
+    out_u64(&o, SEG_SIZE >> 20);
+    out_str(&o, " MiB; frees of pointers not ours: ");
+    out_u64(&o, atomic_load(&stat_foreign_frees));
+    out_char(&o, '\n');
+    out_flush(&o);
+}

@@ -1,0 +1,44 @@
+/* slabdbg: the command line tool. */
+#include <stdio.h>
+#include <string.h>
+
+#include "slabdbg.h"
+#include "tools/tools.h"
+
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "run a program with the slabdbg allocator preloaded"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: slabdbg COMMAND [ARGS...]\n"
+               "       slabdbg --help | --version\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'slabdbg COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("slabdbg %s\n", SLABDBG_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "slabdbg: unknown command '%s' (try 'slabdbg --help')\n", argv[1]);
+    return 2;
+}
