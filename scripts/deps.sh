@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what building and testing slabdbg needs, when it is missing.
+#   scripts/deps.sh          build and test dependencies
+#   scripts/deps.sh --bench  also the peer allocators the benchmarks compare with
+set -euo pipefail
+
+need=()
+want() { # want COMMAND-OR-FILE PACKAGE
+    case "$1" in
+        /*) [ -e "$1" ] || need+=("$2") ;;
+        *) command -v "$1" >/dev/null 2>&1 || need+=("$2") ;;
+    esac
+}
+
+want cmake cmake
+want make make
+want gcc gcc
+want g++ g++
+want python3 python3
+want sqlite3 sqlite3
+want git git
+want perl perl
+want tclsh tcl
+if [ "${1:-}" = "--bench" ]; then
+    lib=/usr/lib/x86_64-linux-gnu
+    want $lib/libjemalloc.so.2 libjemalloc2
+    want $lib/libmimalloc.so.2 libmimalloc2.0
+    want $lib/libtcmalloc_minimal.so.4 libtcmalloc-minimal4
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing: ${need[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${need[@]}"
