@@ -12,6 +12,16 @@
 
 #include "core/internal.h"
 
+#ifndef KEEP_EMPTY
+#define KEEP_EMPTY 1
+#endif
+#ifndef TCACHE_BYTES
+#define TCACHE_BYTES (16u << 10)
+#endif
+#ifndef XFER_BYTES
+#define XFER_BYTES ((size_t)64 << 10)
+#endif
+
 struct kmem_cache kmalloc_caches[NR_KMALLOC];
 pthread_mutex_t cache_list_lock = PTHREAD_MUTEX_INITIALIZER;
 struct kmem_cache *cache_list; /* named caches, newest first */
@@ -68,7 +78,7 @@ int cache_setup(struct kmem_cache *c, const char *name, size_t size, size_t alig
     c->stride = (uint32_t)align_up(stride, align);
     cache_geometry(c);
     c->bin = NO_BIN;
-    c->keep_empty = c->slab_slices == 1 ? 2 : 1;
+    c->keep_empty = KEEP_EMPTY;
     c->batch = 1;
     c->xfer_max = 0;
     return 0;
@@ -79,7 +89,7 @@ void kmalloc_caches_init(void)
     char name[40];
     for (unsigned i = 0; i < NR_KMALLOC; i++) {
         struct kmem_cache *c = &kmalloc_caches[i];
-        size_t size = kmalloc_sizes[i];
+        size_t size = class_size(i);
         /* "kmalloc-" + decimal size, without stdio. */
         char digits[16];
         int nd = 0;
@@ -94,7 +104,7 @@ void kmalloc_caches_init(void)
         cache_setup(c, name, size, 0, 0, NULL);
         if (size <= TCACHE_MAX_SIZE) {
             /* Bin capacity: about 16 KiB of objects, 4..256 of them. */
-            uint32_t max = (uint32_t)((16u << 10) / size);
+            uint32_t max = (uint32_t)(TCACHE_BYTES / size);
             if (max < 4)
                 max = 4;
             if (max > 256)
@@ -104,7 +114,7 @@ void kmalloc_caches_init(void)
             c->batch = max / 2;
             /* Transfer cache: up to 256 KiB of objects per class. */
             size_t per = (size_t)c->batch * size;
-            size_t nb = ((size_t)256 << 10) / per;
+            size_t nb = XFER_BYTES / per;
             c->xfer_max = (uint32_t)(nb < 1 ? 1 : nb > XFER_MAX ? XFER_MAX : nb);
         }
     }

@@ -23,8 +23,11 @@
 #include "core/internal.h"
 
 #define HUGE_HEADER align_up(sizeof(struct segment), PAGE_SIZE_MIN)
-#define HUGE_CACHE_SLOTS 8
-#define HUGE_CACHE_BYTES ((size_t)64 << 20)
+#define HUGE_CACHE_SLOTS 4
+#ifndef HUGE_CACHE_MB
+#define HUGE_CACHE_MB 32
+#endif
+#define HUGE_CACHE_BYTES ((size_t)HUGE_CACHE_MB << 20)
 
 pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 struct segment *huge_list;
@@ -178,8 +181,45 @@ void huge_free(struct slab *s)
     os_unmap(seg, seg->map_size);
 }
 
+/* Unmaps every cached mapping.  Called when the page layer must grow: a
+ * program whose footprint is growing gets no use from dirty memory held for
+ * a huge object that has not come back. */
+void huge_cache_flush(void)
+{
+    pthread_mutex_lock(&huge_lock);
+    for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
+        struct segment *old = huge_cache[i];
+        if (old) {
+            huge_cache[i] = NULL;
+            segmap_set(old, false);
+            os_unmap(old, old->map_size);
+        }
+    }
+    huge_cache_bytes = 0;
+    pthread_mutex_unlock(&huge_lock);
+}
+
 size_t huge_usable(const struct slab *s) { return (size_t)(s->end - s->start); }
 
+/* Points the header's self-references at its (new) address; huge_lock held. */
+static void huge_rebase(struct segment *seg, size_t offset)
+{
+    struct slab *s = &seg->slabs[0];
+    s->start = (char *)seg + offset;
+    s->end = (char *)seg + seg->map_size;
+    for (unsigned i = 0; i < SLICES_PER_SEG; i++)
+        seg->slice_slab[i] = s;
+    if (seg->prev)
+        seg->prev->next = seg;
+    else
+        huge_list = seg;
+    if (seg->next)
+        seg->next->prev = seg;
+}
+
+/* Resizes a huge object without copying: in place when the class of the
+ * request allows, else by moving the pages (mremap) to a new 4 MiB-aligned
+ * range.  Returns NULL when the caller must allocate, copy and free. */
 void *huge_realloc(struct slab *s, void *p, size_t size)
 {
     struct segment *seg = segment_of(s);
@@ -188,19 +228,32 @@ void *huge_realloc(struct slab *s, void *p, size_t size)
         seg->huge_size = size;
         return p;
     }
-    if (size > cap && !seg->big_align) {
-        /* Try to grow the mapping where it stands. */
-        size_t offset = (size_t)(s->start - (char *)seg);
-        size_t new_map = align_up(offset + size, PAGE_SIZE_MIN);
-        if (new_map > seg->map_size &&
-            mremap(seg, seg->map_size, new_map, 0) != MAP_FAILED) {
-            seg->map_size = new_map;
-            s->end = (char *)seg + new_map;
-            seg->huge_size = size;
-            return p;
+    if (seg->big_align || size <= KMALLOC_MAX)
+        return NULL;
+    size_t offset = (size_t)(s->start - (char *)seg);
+    size_t new_map = align_up(offset + size, PAGE_SIZE_MIN);
+    if (new_map < size)
+        return NULL;
+    pthread_mutex_lock(&huge_lock);
+    if (mremap(seg, seg->map_size, new_map, 0) == MAP_FAILED) {
+        /* Cannot resize in place: reserve an aligned range and move there. */
+        void *dst = os_map_aligned(new_map, SEG_SIZE);
+        if (!dst || mremap(seg, seg->map_size, new_map, MREMAP_MAYMOVE | MREMAP_FIXED, dst) ==
+                        MAP_FAILED) {
+            pthread_mutex_unlock(&huge_lock);
+            if (dst)
+                os_unmap(dst, new_map);
+            return NULL;
         }
+        segmap_set(seg, false);
+        seg = dst;
+        segmap_set(seg, true);
     }
-    return NULL; /* caller moves the object */
+    seg->map_size = new_map;
+    seg->huge_size = size;
+    huge_rebase(seg, offset);
+    pthread_mutex_unlock(&huge_lock);
+    return seg->slabs[0].start;
 }
 
 struct slab *huge_lookup_big_align(const void *p)

@@ -54,11 +54,16 @@
 
 /* ---------------------------------------------------------------------------
  * Size classes: the kmalloc-<n> caches.
- * 8, then 16-byte steps to 128, then four classes per doubling up to 512 KiB.
- * Every class from 16 up is a multiple of 16, so objects are 16-byte aligned;
- * every power-of-two class is naturally aligned to its size.
+ * 8, then 16-byte steps to 128, then CLASSES_PER_DOUBLING classes per
+ * doubling up to 512 KiB.  Every class from 16 up is a multiple of 16, so
+ * objects are 16-byte aligned; every power-of-two class is naturally aligned
+ * to its size by the slab layout.
  */
-#define NR_KMALLOC 57
+#ifndef CLASS_BITS
+#define CLASS_BITS 3
+#endif
+#define CLASSES_PER_DOUBLING (1u << CLASS_BITS)
+#define NR_KMALLOC (9u + 12u * CLASSES_PER_DOUBLING)
 #define KMALLOC_MAX ((size_t)512 << 10)
 #define NO_BIN NR_KMALLOC /* bin index of objects never thread-cached */
 #define TCACHE_MAX_SIZE ((size_t)32 << 10)
@@ -67,10 +72,19 @@ static inline unsigned size_class(size_t n)
 {
     if (n <= 128)
         return n <= 8 ? 0 : (unsigned)((n + 15) >> 4);
-    unsigned k = 63u - (unsigned)__builtin_clzl(n - 1);
-    return 9u + (k - 7u) * 4u + (unsigned)(((n - 1) >> (k - 2)) & 3u);
+    unsigned k = 63u - (unsigned)__builtin_clzl(n - 1); /* 2^k < n <= 2^(k+1) */
+    return 9u + (k - 7u) * CLASSES_PER_DOUBLING +
+           (unsigned)(((n - 1) >> (k - CLASS_BITS)) & (CLASSES_PER_DOUBLING - 1));
 }
-INTERNAL extern const uint32_t kmalloc_sizes[NR_KMALLOC];
+
+static inline size_t class_size(unsigned c)
+{
+    if (c < 9)
+        return c ? (size_t)c << 4 : 8;
+    unsigned i = c - 9;
+    return (size_t)(CLASSES_PER_DOUBLING + 1 + i % CLASSES_PER_DOUBLING)
+           << (i / CLASSES_PER_DOUBLING + 7 - CLASS_BITS);
+}
 
 /* ---------------------------------------------------------------------------
  * Slabs.  A slab's objects are carved lazily from `bump`, so a new slab
@@ -152,6 +166,7 @@ INTERNAL void *huge_alloc(size_t size, size_t align, bool zero);
 INTERNAL void huge_free(struct slab *s);
 INTERNAL void *huge_realloc(struct slab *s, void *p, size_t size);
 INTERNAL size_t huge_usable(const struct slab *s);
+INTERNAL void huge_cache_flush(void);
 INTERNAL struct slab *huge_lookup_big_align(const void *p);
 
 /* ---------------------------------------------------------------------------

@@ -113,6 +113,7 @@ struct slab *span_alloc(unsigned n)
             break;
     }
     if (!seg) {
+        huge_cache_flush();
         seg = segment_new();
         if (!seg) {
             pthread_mutex_unlock(&page_lock);

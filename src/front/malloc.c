@@ -88,7 +88,7 @@ static void *alloc_aligned(size_t align, size_t n)
         /* Slabs start on a slice boundary, so a class that is a multiple of
          * the alignment gives aligned objects. */
         for (unsigned c = size_class(n); c < NR_KMALLOC; c++)
-            if ((kmalloc_sizes[c] & (align - 1)) == 0)
+            if ((class_size(c) & (align - 1)) == 0)
                 return kmalloc_class(c);
     }
     return huge_alloc(n, align, false);
