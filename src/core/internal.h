@@ -120,6 +120,8 @@ struct segment {
     size_t map_size;     /* bytes mapped from the segment start */
     size_t huge_size;    /* SEG_HUGE: bytes the user asked for */
     struct segment *next, *prev; /* registry of all segments */
+    struct segment *avail_next, *avail_prev; /* SEG_SLABS with free slices */
+    bool on_avail;
     struct slab *slice_slab[SLICES_PER_SEG]; /* slice -> owning slab, NULL if free */
     struct slab slabs[SLICES_PER_SEG];       /* descriptor of the slab starting at slice i */
 };

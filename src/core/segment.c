@@ -11,6 +11,7 @@
 _Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
 pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
 struct segment *segment_list;
+static struct segment *segment_avail; /* segments with a free slice, page_lock */
 static unsigned nr_empty_segments;
 
 void segmap_set(const void *seg, bool on)
@@ -63,6 +64,31 @@ void os_discard(void *p, size_t size)
     madvise(p, size, MADV_DONTNEED);
 }
 
+static void avail_add(struct segment *seg)
+{
+    if (seg->on_avail)
+        return;
+    seg->on_avail = true;
+    seg->avail_prev = NULL;
+    seg->avail_next = segment_avail;
+    if (segment_avail)
+        segment_avail->avail_prev = seg;
+    segment_avail = seg;
+}
+
+static void avail_del(struct segment *seg)
+{
+    if (!seg->on_avail)
+        return;
+    seg->on_avail = false;
+    if (seg->avail_prev)
+        seg->avail_prev->avail_next = seg->avail_next;
+    else
+        segment_avail = seg->avail_next;
+    if (seg->avail_next)
+        seg->avail_next->avail_prev = seg->avail_prev;
+}
+
 static struct segment *segment_new(void)
 {
     struct segment *seg = os_map_aligned(SEG_SIZE, SEG_SIZE);
@@ -77,12 +103,14 @@ static struct segment *segment_new(void)
     if (segment_list)
         segment_list->prev = seg;
     segment_list = seg;
+    avail_add(seg);
     segmap_set(seg, true);
     return seg;
 }
 
 static void segment_delete(struct segment *seg)
 {
+    avail_del(seg);
     if (seg->prev)
         seg->prev->next = seg->next;
     else
@@ -107,7 +135,7 @@ struct slab *span_alloc(unsigned n)
     pthread_mutex_lock(&page_lock);
     struct segment *seg;
     int at = -1;
-    for (seg = segment_list; seg; seg = seg->next) {
+    for (seg = segment_avail; seg; seg = seg->avail_next) {
         at = find_run(seg->free_slices, n);
         if (at >= 0)
             break;
@@ -127,6 +155,8 @@ struct slab *span_alloc(unsigned n)
         nr_empty_segments--;
     uint64_t bits = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
     seg->free_slices &= ~bits;
+    if (!seg->free_slices)
+        avail_del(seg);
     struct slab *s = &seg->slabs[at];
     memset(s, 0, sizeof(*s));
     s->nslices = (uint16_t)n;
@@ -149,6 +179,7 @@ void span_free(struct slab *s)
         seg->slice_slab[at + i] = NULL;
     s->cache = NULL;
     seg->free_slices |= (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
+    avail_add(seg);
     if (seg->free_slices == ~(uint64_t)1) {
         /* Keep one empty segment around; unmap the rest. */
         if (nr_empty_segments >= 1)

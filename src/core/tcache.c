@@ -7,11 +7,13 @@ pthread_key_t tcache_key;
 static void tcache_activate(void)
 {
     slabdbg_ensure_init();
-    /* The key's value only needs to be non-NULL for the destructor to run. */
-    pthread_setspecific(tcache_key, &tcache);
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         tcache.bins[i].max = kmalloc_caches[i].tcache_max;
     tcache.state = TCACHE_ACTIVE;
+    /* Registered last: pthread_setspecific may itself allocate (for keys
+     * past the first 32), and must then find this thread's cache ready.
+     * The value only needs to be non-NULL for the destructor to run. */
+    pthread_setspecific(tcache_key, &tcache);
 }
 
 /* Called when bin `cls` is empty: refill it with one batch, return one object. */
