@@ -1,0 +1,661 @@
+#!/usr/bin/env python3
+"""Benchmark runner for slabdbg: runs every workload under several malloc
+implementations (switched with LD_PRELOAD) and prints one comparison table.
+
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2
+    python3 bench/run.py [--reps N] [--quick] [--only larson,cfrac] [--markdown]
+
+Runs are interleaved: for each workload and each repetition, every allocator
+runs once (the order rotates between repetitions), so slow drifts of the
+machine affect all allocators alike.  Each run is a fresh process; its wall
+time and peak RSS (ru_maxrss from wait4) are recorded, and the table shows
+medians and their ratio to glibc.  A run that crashes, times out, exits
+non-zero or produces a different result than glibc is shown as FAIL.
+
+Standard library only.
+"""
+
+import argparse
+import datetime
+import glob
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_DIR = os.path.dirname(BENCH_DIR)
+
+# --------------------------------------------------------------------------
+# Workloads
+
+
+class Workload:
+    def __init__(self, name, desc, kind, args=(), env=None):
+        self.name = name
+        self.desc = desc
+        self.kind = kind  # "c", "python" or "sqlite"
+        self.args = list(args)
+        self.env = dict(env or {})
+        self.path = None  # resolved program
+        self.missing = None  # reason it cannot run
+
+    def command(self, scale):
+        """argv for one run at the given scale."""
+        if self.kind == "c":
+            argv = [self.path] + self.args
+            if scale != 1.0:
+                argv += ["-s", repr(scale)]
+            return argv
+        if self.kind == "python":
+            return [self.path, os.path.join(BENCH_DIR, "real", "py_alloc.py"), repr(scale)]
+        if self.kind == "sqlite":
+            rows = max(100, int(SQLITE_ROWS * scale))
+            return [
+                self.path,
+                "-batch",
+                ":memory:",
+                "-cmd",
+                ".parameter set @n %d" % rows,
+                ".read " + os.path.join(BENCH_DIR, "real", "sqlite_workload.sql"),
+            ]
+        raise ValueError(self.kind)
+
+
+SQLITE_ROWS = 100000
+
+WORKLOADS = [
+    Workload("larson", "server churn, objects inherited by the next thread", "c"),
+    Workload("mstress", "mixed lifetimes and sizes, objects migrate between threads", "c"),
+    Workload("xmalloc", "producer threads allocate, consumer threads free", "c"),
+    Workload("cache-scratch", "passive false sharing", "c"),
+    Workload("cache-thrash", "active false sharing", "c"),
+    Workload("glibc-simple", "single-thread small malloc/free batches", "c"),
+    Workload("glibc-thread", "per-thread random malloc/free working sets", "c"),
+    Workload("cfrac", "bignum continued fractions, short-lived small objects", "c"),
+    Workload("espresso", "cube covers: intersection, sort, containment", "c"),
+    Workload("large", "64 KiB..8 MiB objects, page touching, realloc growth", "c"),
+    Workload(
+        "python",
+        "python3 with PYTHONMALLOC=malloc: dicts, lists, strings, json",
+        "python",
+        env={"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"},
+    ),
+    Workload("sqlite", "sqlite3 in-memory: inserts, indexes, joins, sorts", "sqlite"),
+]
+
+# --------------------------------------------------------------------------
+# Allocators
+
+PEER_LIBS = {
+    "jemalloc": ["libjemalloc.so.2", "libjemalloc.so"],
+    "mimalloc": ["libmimalloc.so.2", "libmimalloc.so"],
+    "tcmalloc": ["libtcmalloc_minimal.so.4", "libtcmalloc_minimal.so", "libtcmalloc.so.4"],
+}
+
+
+class Allocator:
+    def __init__(self, name, lib, extra_env=None):
+        self.name = name
+        self.lib = lib  # None for the system allocator
+        self.extra_env = dict(extra_env or {})
+
+
+def ldconfig_libs():
+    """name -> path of the shared libraries known to the dynamic loader."""
+    found = {}
+    for exe in ("ldconfig", "/sbin/ldconfig", "/usr/sbin/ldconfig"):
+        path = shutil.which(exe) or (exe if os.path.isabs(exe) and os.path.exists(exe) else None)
+        if not path:
+            continue
+        try:
+            out = subprocess.run(
+                [path, "-p"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=20
+            ).stdout.decode(errors="replace")
+        except (OSError, subprocess.SubprocessError):
+            continue
+        for line in out.splitlines():
+            m = re.match(r"\s*(\S+)\s+\(([^)]*)\)\s+=>\s+(\S+)", line)
+            if m and ("x86-64" in m.group(2) or "64bit" in m.group(2) or "," not in m.group(2)):
+                found.setdefault(m.group(1), m.group(3))
+        break
+    return found
+
+
+def find_peer(names, known):
+    for n in names:
+        if n in known and os.path.exists(known[n]):
+            return known[n]
+    patterns = ["/usr/lib/*-linux-gnu", "/lib/*-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"]
+    for n in names:
+        for pat in patterns:
+            for d in sorted(glob.glob(pat)):
+                p = os.path.join(d, n)
+                if os.path.exists(p):
+                    return p
+    return None
+
+
+# --------------------------------------------------------------------------
+# Running one process
+
+
+class Result:
+    def __init__(self):
+        self.ok = False
+        self.time = None
+        self.rss_kib = None
+        self.status = ""  # "" when ok, else the reason
+        self.check = None
+        self.stdout = ""
+        self.stderr = ""
+
+
+def signal_name(sig):
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return "signal %d" % sig
+
+
+def run_once(argv, env_delta, base_env, timeout, launcher):
+    """Run argv with base_env + env_delta; measure wall time and peak RSS.
+
+    With the launcher (bench_launch), the launcher forks the program and
+    reports its rusage; without it the program is spawned directly and its
+    ru_maxrss cannot be lower than this runner's own peak RSS."""
+    res = Result()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(prefix="bench-", suffix=".res") as resf:
+        if launcher:
+            full = [launcher, "-o", resf.name]
+            for k, v in env_delta.items():
+                full += ["-e", "%s=%s" % (k, v)]
+            full += ["--"] + argv
+            env = base_env
+        else:
+            full = argv
+            env = dict(base_env)
+            env.update(env_delta)
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+            (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+        ]
+        t0 = time.perf_counter()
+        try:
+            pid = os.posix_spawn(full[0], full, env, file_actions=actions, setsid=True)
+        except OSError as e:
+            res.status = "spawn: %s" % e.strerror
+            return res
+        lock = threading.Lock()
+        state = {"exited": False, "timed_out": False}
+
+        def on_timeout():
+            with lock:
+                if not state["exited"]:
+                    state["timed_out"] = True
+                    try:
+                        os.killpg(pid, signal.SIGKILL)  # the group of our own child
+                    except ProcessLookupError:
+                        pass
+
+        timer = threading.Timer(timeout, on_timeout)
+        timer.daemon = True
+        timer.start()
+        # Wait for the exit without reaping, so the pid (and its process
+        # group) cannot be reused while the timer may still fire.
+        while True:
+            try:
+                os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+                break
+            except InterruptedError:
+                continue
+        elapsed = time.perf_counter() - t0
+        with lock:
+            state["exited"] = True
+        timer.cancel()
+        _, status, usage = os.wait4(pid, 0)
+        res.time = elapsed
+        res.rss_kib = usage.ru_maxrss
+        out.seek(0)
+        err.seek(0)
+        res.stdout = out.read().decode(errors="replace")
+        res.stderr = err.read().decode(errors="replace")
+        if launcher and not state["timed_out"]:
+            with open(resf.name) as f:
+                line = f.read()
+            m = re.match(r"exit=(-?\d+) signal=(\d+) maxrss_kib=(\d+) wall_s=([0-9.]+)", line)
+            if not m:
+                res.status = "launcher failed"
+                if os.WIFEXITED(status):
+                    res.status += " (exit %d)" % os.WEXITSTATUS(status)
+                return res
+            code, sig = int(m.group(1)), int(m.group(2))
+            res.rss_kib = int(m.group(3))
+            res.time = float(m.group(4))
+        else:
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    if state["timed_out"]:
+        res.status = "timeout>%gs" % timeout
+    elif sig:
+        res.status = signal_name(sig)
+    elif code != 0:
+        res.status = "exit %d" % code
+    else:
+        m = re.search(r"\bcheck=([0-9a-fA-F]+)", res.stdout)
+        if m:
+            res.check = m.group(1).lower()
+        elif res.stdout.strip():
+            res.check = hashlib.sha256(res.stdout.encode()).hexdigest()[:16]
+        else:
+            res.status = "no output"
+            return res
+        res.ok = True
+    return res
+
+
+# --------------------------------------------------------------------------
+# Formatting
+
+
+def fmt_time(t):
+    return "%.3f" % t if t < 10 else "%.2f" % t
+
+
+def fmt_rss(kib):
+    mib = kib / 1024.0
+    if mib < 10:
+        return "%.1fM" % mib
+    return "%.0fM" % mib
+
+
+def fmt_ratio(r):
+    return "%.2f" % r if r < 100 else "%.0f" % r
+
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs))
+
+
+def render(rows, header, markdown, right_from=1):
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |"]
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
+        for r in rows:
+            lines.append("| " + " | ".join(r) + " |")
+        return "\n".join(lines)
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+
+    def line(r):
+        cells = []
+        for i, c in enumerate(r):
+            cells.append(c.ljust(widths[i]) if i < right_from else c.rjust(widths[i]))
+        return "  ".join(cells).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), sep] + [line(r) for r in rows])
+
+
+# --------------------------------------------------------------------------
+
+
+def parse_kv(items, what):
+    out = []
+    for it in items:
+        if "=" not in it or it.startswith("="):
+            sys.exit("run.py: %s expects NAME=VALUE, got %r" % (what, it))
+        k, v = it.split("=", 1)
+        out.append((k, v))
+    return out
+
+
+def shell_quote(s):
+    if re.fullmatch(r"[A-Za-z0-9_./=:@,+-]+", s):
+        return s
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def repro_command(argv, env_delta):
+    parts = ["%s=%s" % (k, shell_quote(v)) for k, v in env_delta.items()]
+    parts += [shell_quote(relpath(a)) for a in argv]
+    return " ".join(parts)
+
+
+def relpath(p):
+    """Paths inside the repository are shown relative to it."""
+    if os.path.isabs(p) and (p == REPO_DIR or p.startswith(REPO_DIR + os.sep)):
+        return os.path.relpath(p, REPO_DIR)
+    if p.startswith(".read " + REPO_DIR + os.sep):
+        return ".read " + os.path.relpath(p[6:], REPO_DIR)
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="Compare slabdbg with glibc malloc and peer allocators (LD_PRELOAD).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="workloads: " + ", ".join(w.name for w in WORKLOADS),
+    )
+    ap.add_argument("--reps", type=int, help="repetitions per workload and allocator (default 5, quick 2)")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions and inputs scaled by 0.25")
+    ap.add_argument("--scale", type=float, help="scale every workload's amount of work (default 1)")
+    ap.add_argument("--only", help="comma-separated workloads to run")
+    ap.add_argument("--allocators", help="comma-separated allocators (default: all available)")
+    ap.add_argument("--slabdbg", help="path of libslabdbg.so (default: <build-dir>/libslabdbg.so)")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=PATH", help="another allocator to preload (repeatable)")
+    ap.add_argument("--env", action="append", default=[], metavar="K=V", help="environment for slabdbg and --extra runs (repeatable), e.g. SLABDBG=FZPU")
+    ap.add_argument("--build-dir", default=os.path.join(REPO_DIR, "build"), help="CMake build directory (default: build/)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is killed (default 60)")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--json", metavar="PATH", help="write every run to PATH (default: bench/results/<time>.json)")
+    ap.add_argument("--no-save", action="store_true", help="do not write the JSON results file")
+    ap.add_argument("--keep-going", action="store_true", help="keep repeating a workload for an allocator after it failed once")
+    ap.add_argument("--python", help="python3 to run the python workload (default: the system one)")
+    ap.add_argument("--sqlite3", help="sqlite3 binary (default: from PATH)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every run on stderr")
+    ap.add_argument("--list", action="store_true", help="list workloads and allocators, then exit")
+    args = ap.parse_args()
+
+    reps = args.reps if args.reps is not None else (2 if args.quick else 5)
+    if reps < 1:
+        sys.exit("run.py: --reps must be at least 1")
+    scale = args.scale if args.scale is not None else (0.25 if args.quick else 1.0)
+    if not scale > 0:
+        sys.exit("run.py: --scale must be positive")
+    env_extra = dict(parse_kv(args.env, "--env"))
+    notes = []
+
+    # ---- allocators
+    known = ldconfig_libs()
+    allocs = [Allocator("glibc", None)]
+    skipped = []
+    for name, libs in PEER_LIBS.items():
+        p = find_peer(libs, known)
+        if p:
+            allocs.append(Allocator(name, p))
+        else:
+            skipped.append("%s (%s not found)" % (name, libs[0]))
+    slab = args.slabdbg or os.path.join(args.build_dir, "libslabdbg.so")
+    if os.path.exists(slab):
+        allocs.append(Allocator("slabdbg", os.path.abspath(slab), env_extra))
+    else:
+        skipped.append("slabdbg (%s not found; build it or pass --slabdbg PATH)" % relpath(os.path.abspath(slab)))
+    for name, path in parse_kv(args.extra, "--extra"):
+        if any(a.name == name for a in allocs) or name in PEER_LIBS or name == "slabdbg":
+            sys.exit("run.py: --extra name %r is already used" % name)
+        if os.path.exists(path):
+            allocs.append(Allocator(name, os.path.abspath(path), env_extra))
+        else:
+            skipped.append("%s (%s not found)" % (name, path))
+    if args.allocators:
+        want = [a.strip() for a in args.allocators.split(",") if a.strip()]
+        valid = {"glibc", "slabdbg", *PEER_LIBS, *(kv[0] for kv in parse_kv(args.extra, "--extra"))}
+        bad = [a for a in want if a not in valid]
+        if bad:
+            sys.exit("run.py: unknown allocator(s) %s; known: %s" % (", ".join(bad), ", ".join(sorted(valid))))
+        by_name = {a.name: a for a in allocs}
+        allocs = [by_name[a] for a in want if a in by_name]
+        skipped = [s for s in skipped if s.split(" ")[0] in want]
+    if not allocs:
+        sys.exit("run.py: no allocator to run (skipped: %s)" % "; ".join(skipped))
+
+    # ---- workloads
+    workloads = WORKLOADS
+    if args.only:
+        want = [w.strip() for w in args.only.split(",") if w.strip()]
+        names = {w.name: w for w in WORKLOADS}
+        bad = [w for w in want if w not in names]
+        if bad:
+            sys.exit("run.py: unknown workload(s) %s; known: %s" % (", ".join(bad), ", ".join(names)))
+        workloads = [names[w] for w in want]
+
+    bin_dirs = [os.path.join(args.build_dir, "bench"), args.build_dir]
+    for w in workloads:
+        if w.kind == "c":
+            exe = "bench_" + w.name.replace("-", "_")
+            for d in bin_dirs:
+                p = os.path.join(d, exe)
+                if os.access(p, os.X_OK):
+                    w.path = p
+                    break
+            else:
+                w.missing = "%s not built" % exe
+        elif w.kind == "python":
+            p = args.python
+            if not p:
+                # The system interpreter, not a version-manager shim (a shell
+                # script would be what gets preloaded and timed).
+                p = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else shutil.which("python3")
+            if p and os.access(p, os.X_OK):
+                w.path = os.path.abspath(p)
+            else:
+                w.missing = "python3 not found"
+        elif w.kind == "sqlite":
+            p = args.sqlite3 or shutil.which("sqlite3")
+            if p and os.access(p, os.X_OK):
+                w.path = os.path.abspath(p)
+            else:
+                w.missing = "sqlite3 not found"
+    launcher = None
+    for d in bin_dirs:
+        p = os.path.join(d, "bench_launch")
+        if os.access(p, os.X_OK):
+            launcher = p
+            break
+    if not launcher:
+        notes.append("bench_launch is not built: peak RSS cannot be lower than the runner's own")
+    runnable = [w for w in workloads if not w.missing]
+    if not any(w.kind == "c" for w in runnable) and any(w.kind == "c" for w in workloads):
+        print(
+            "run.py: the workload programs are not built in %s; build first:\n"
+            "  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2"
+            % relpath(os.path.abspath(args.build_dir)),
+            file=sys.stderr,
+        )
+
+    if args.list:
+        for w in WORKLOADS:
+            print("%-14s %s%s" % (w.name, w.desc, "  [%s]" % w.missing if w.missing else ""))
+        print()
+        for a in allocs:
+            print("%-14s %s" % (a.name, os.path.basename(a.lib) if a.lib else "system malloc (no preload)"))
+        for s in skipped:
+            print("skipped: " + s)
+        return 0
+
+    for s in skipped:
+        print("run.py: skipping allocator %s" % s, file=sys.stderr)
+    for w in workloads:
+        if w.missing:
+            print("run.py: skipping workload %s: %s" % (w.name, w.missing), file=sys.stderr)
+
+    base_env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    baseline = "glibc" if any(a.name == "glibc" for a in allocs) else allocs[0].name
+
+    # ---- run, interleaved
+    results = {w.name: {a.name: [] for a in allocs} for w in runnable}
+    failed = {w.name: {} for w in runnable}
+    first_fail = {}
+    t_start = time.time()
+    for w in runnable:
+        argv = w.command(scale)
+        deltas = {}  # environment changes of each allocator's runs
+        for a in allocs:
+            delta = dict(w.env)
+            if a.lib:
+                delta["LD_PRELOAD"] = a.lib
+            delta.update(a.extra_env)
+            deltas[a.name] = delta
+        for rep in range(reps):
+            k = rep % len(allocs)
+            order = allocs[k:] + allocs[:k]
+            for a in order:
+                if a.name in failed[w.name] and not args.keep_going:
+                    continue
+                r = run_once(argv, deltas[a.name], base_env, args.timeout, launcher)
+                results[w.name][a.name].append(r)
+                if not r.ok:
+                    failed[w.name].setdefault(a.name, r.status)
+                    first_fail.setdefault((w.name, a.name), (r, repro_command(argv, deltas[a.name])))
+                if args.verbose:
+                    print(
+                        "  %-14s %-10s rep %d: %s"
+                        % (w.name, a.name, rep + 1,
+                           "%ss %s" % (fmt_time(r.time), fmt_rss(r.rss_kib)) if r.ok else "FAIL " + r.status),
+                        file=sys.stderr,
+                    )
+        # results must agree across allocators and repetitions
+        checks = {}
+        for a in allocs:
+            for r in results[w.name][a.name]:
+                if r.ok:
+                    checks.setdefault(a.name, set()).add(r.check)
+        ref = None
+        if baseline in checks and len(checks[baseline]) == 1:
+            ref = next(iter(checks[baseline]))
+        else:
+            for a in allocs:
+                if a.name in checks:
+                    ref = sorted(checks[a.name])[0]
+                    break
+        for a in allocs:
+            for r in results[w.name][a.name]:
+                if r.ok and r.check != ref:
+                    r.ok = False
+                    r.status = "wrong result"
+                    failed[w.name].setdefault(a.name, r.status)
+                    first_fail.setdefault((w.name, a.name), (r, repro_command(argv, deltas[a.name])))
+        summary = []
+        for a in allocs:
+            rs = results[w.name][a.name]
+            if a.name in failed[w.name]:
+                summary.append("%s FAIL" % a.name)
+            elif rs:
+                summary.append("%s %ss" % (a.name, fmt_time(statistics.median(r.time for r in rs))))
+        print("[%5.0fs] %-14s %s" % (time.time() - t_start, w.name, "  ".join(summary)), file=sys.stderr)
+
+    # ---- table
+    header = ["workload"]
+    for a in allocs:
+        header += ["%s time" % a.name, "%s RSS" % a.name]
+    rows = []
+    ratios = {a.name: ([], []) for a in allocs}
+    counted = {a.name: 0 for a in allocs}
+    med = {}
+    for w in runnable:
+        for a in allocs:
+            rs = results[w.name][a.name]
+            if a.name not in failed[w.name] and rs:
+                med[(w.name, a.name)] = (
+                    statistics.median(r.time for r in rs),
+                    statistics.median(r.rss_kib for r in rs),
+                )
+    for w in runnable:
+        row = [w.name]
+        base = med.get((w.name, baseline))
+        for a in allocs:
+            m = med.get((w.name, a.name))
+            if m is None:
+                why = failed[w.name].get(a.name, "")
+                row += ["FAIL (%s)" % why if why else "FAIL", ""]
+                continue
+            t, rss = m
+            if base and a.name != baseline:
+                tr, rr = t / base[0], rss / base[1]
+                ratios[a.name][0].append(tr)
+                ratios[a.name][1].append(rr)
+                counted[a.name] += 1
+                row += ["%s (%s)" % (fmt_time(t), fmt_ratio(tr)), "%s (%s)" % (fmt_rss(rss), fmt_ratio(rr))]
+            else:
+                row += [fmt_time(t), fmt_rss(rss)]
+        rows.append(row)
+    gm = ["geomean"]
+    for a in allocs:
+        if a.name == baseline:
+            gm += ["1.00", "1.00"]
+        elif ratios[a.name][0]:
+            note = "" if counted[a.name] == len(runnable) else " [%d/%d]" % (counted[a.name], len(runnable))
+            gm += [fmt_ratio(geomean(ratios[a.name][0])) + note, fmt_ratio(geomean(ratios[a.name][1])) + note]
+        else:
+            gm += ["-", "-"]
+    rows.append(gm)
+
+    libs = ", ".join(
+        "%s=%s" % (a.name, os.path.basename(a.lib) if a.lib else "system")
+        for a in allocs
+    )
+    envs = " ".join("%s=%s" % kv for kv in env_extra.items())
+    info = (
+        "%d rep(s), scale %g, %d CPU(s); median wall time in seconds and median peak RSS, "
+        "(ratio to %s); %s%s"
+        % (reps, scale, os.cpu_count() or 0, baseline, libs, "; env for slabdbg/extra: " + envs if envs else "")
+    )
+    if args.markdown:
+        print(info + "\n")
+        print(render(rows, header, True))
+    else:
+        print(info)
+        print(render(rows, header, False))
+    if skipped:
+        print(("\n" if args.markdown else "") + "skipped allocators: " + "; ".join(skipped))
+    for n in notes:
+        print("note: " + n)
+    missing = [w for w in workloads if w.missing]
+    if missing:
+        print("skipped workloads: " + "; ".join("%s (%s)" % (w.name, w.missing) for w in missing))
+
+    if first_fail:
+        print("\nFailures (first failing run of each workload/allocator):")
+        for (wn, an), (r, cmd) in first_fail.items():
+            print("- %s under %s: %s" % (wn, an, r.status))
+            print("  reproduce: %s" % cmd)
+            tail = (r.stderr.strip() or r.stdout.strip())[-600:]
+            if tail:
+                for ln in tail.splitlines()[-6:]:
+                    print("    | " + ln)
+
+    # ---- raw results
+    if not args.no_save:
+        path = args.json
+        if not path:
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+            path = os.path.join(BENCH_DIR, "results", "run-%s.json" % stamp)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        data = {
+            "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "reps": reps,
+            "scale": scale,
+            "cpus": os.cpu_count(),
+            "baseline": baseline,
+            "allocators": {a.name: os.path.basename(a.lib) if a.lib else None for a in allocs},
+            "env": env_extra,
+            "runs": {
+                wn: {
+                    an: [
+                        {"ok": r.ok, "time": r.time, "rss_kib": r.rss_kib, "status": r.status, "check": r.check}
+                        for r in rs
+                    ]
+                    for an, rs in per.items()
+                }
+                for wn, per in results.items()
+            },
+        }
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1)
+        print("run.py: raw results in %s" % relpath(os.path.abspath(path)), file=sys.stderr)
+    return 1 if first_fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
