@@ -57,13 +57,10 @@ int cache_setup(struct kmem_cache *c, const char *name, size_t size, size_t alig
     memset(c, 0, sizeof(*c));
     pthread_mutex_init(&c->lock, NULL);
     size_t len = strlen(name);
-    if (len >= sizeof(c->name))
-        len = sizeof(c->name) - 1;
+    if (len >= sizeof(c->name)) len = sizeof(c->name) - 1;
     memcpy(c->name, name, len);
-    if (align == 0)
-        align = size >= 16 ? 16 : 8;
-    if (flags & SLAB_HWCACHE_ALIGN && align < 64 && size > 32)
-        align = 64;
+    if (align == 0) align = size >= 16 ? 16 : 8;
+    if (flags & SLAB_HWCACHE_ALIGN && align < 64 && size > 32) align = 64;
     c->size = (uint32_t)size;
     c->align = (uint32_t)align;
     c->flags = flags;
@@ -105,10 +102,8 @@ void kmalloc_caches_init(void)
         if (size <= TCACHE_MAX_SIZE) {
             /* Bin capacity: about 16 KiB of objects, 4..256 of them. */
             uint32_t max = (uint32_t)(TCACHE_BYTES / size);
-            if (max < 4)
-                max = 4;
-            if (max > 256)
-                max = 256;
+            if (max < 4) max = 4;
+            if (max > 256) max = 256;
             c->bin = (uint8_t)i;
             c->tcache_max = max;
             c->batch = max / 2;
@@ -129,11 +124,9 @@ static inline void *slab_take(struct kmem_cache *c, struct slab *s)
     } else {
         obj = s->bump;
         s->bump += s->size;
-        if (c->ctor)
-            c->ctor(obj);
+        if (c->ctor) c->ctor(obj);
     }
-    if (s->inuse++ == 0)
-        c->nr_empty--;
+    if (s->inuse++ == 0) c->nr_empty--;
     if (s->inuse == s->objects) {
         list_del(c, s);
         list_add_head(c, s, SLAB_ON_FULL);
@@ -144,11 +137,9 @@ static inline void *slab_take(struct kmem_cache *c, struct slab *s)
 static struct slab *cache_partial_or_new(struct kmem_cache *c)
 {
     struct slab *s = c->partial;
-    if (s)
-        return s;
+    if (s) return s;
     s = slab_new(c);
-    if (s)
-        c->nr_empty++; /* a slab on the partial list with inuse 0 counts as empty */
+    if (s) c->nr_empty++; /* a slab on the partial list with inuse 0 counts as empty */
     return s;
 }
 
@@ -164,8 +155,7 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
     unsigned got = 0;
     while (got < want) {
         struct slab *s = cache_partial_or_new(c);
-        if (!s)
-            break;
+        if (!s) break;
         do {
             void *obj = slab_take(c, s);
             *(void **)obj = list; /* thread-cache lists link through word 0 */
@@ -175,8 +165,7 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
     }
     pthread_mutex_unlock(&c->lock);
     *head = list;
-    if (!got)
-        errno = ENOMEM;
+    if (!got) errno = ENOMEM;
     return got;
 }
 
@@ -185,11 +174,9 @@ void *cache_alloc_one(struct kmem_cache *c)
     pthread_mutex_lock(&c->lock);
     void *obj = NULL;
     struct slab *s = cache_partial_or_new(c);
-    if (s)
-        obj = slab_take(c, s);
+    if (s) obj = slab_take(c, s);
     pthread_mutex_unlock(&c->lock);
-    if (!obj)
-        errno = ENOMEM;
+    if (!obj) errno = ENOMEM;
     return obj;
 }
 

@@ -70,8 +70,7 @@
 
 static inline unsigned size_class(size_t n)
 {
-    if (n <= 128)
-        return n <= 8 ? 0 : (unsigned)((n + 15) >> 4);
+    if (n <= 128) return n <= 8 ? 0 : (unsigned)((n + 15) >> 4);
     unsigned k = 63u - (unsigned)__builtin_clzl(n - 1); /* 2^k < n <= 2^(k+1) */
     return 9u + (k - 7u) * CLASSES_PER_DOUBLING +
            (unsigned)(((n - 1) >> (k - CLASS_BITS)) & (CLASSES_PER_DOUBLING - 1));
@@ -79,8 +78,7 @@ static inline unsigned size_class(size_t n)
 
 static inline size_t class_size(unsigned c)
 {
-    if (c < 9)
-        return c ? (size_t)c << 4 : 8;
+    if (c < 9) return c ? (size_t)c << 4 : 8;
     unsigned i = c - 9;
     return (size_t)(CLASSES_PER_DOUBLING + 1 + i % CLASSES_PER_DOUBLING)
            << (i / CLASSES_PER_DOUBLING + 7 - CLASS_BITS);
@@ -96,18 +94,18 @@ struct kmem_cache;
 enum slab_list { SLAB_ON_NONE, SLAB_ON_PARTIAL, SLAB_ON_FULL };
 
 struct slab {
-    void *freelist;      /* returned objects, linked at cache->fp_offset */
-    char *start;         /* first object */
-    char *bump;          /* first never-used object */
-    char *end;           /* start + objects * size */
+    void *freelist;           /* returned objects, linked at cache->fp_offset */
+    char *start;              /* first object */
+    char *bump;               /* first never-used object */
+    char *end;                /* start + objects * size */
     struct kmem_cache *cache; /* NULL for a huge object */
     struct slab *next, *prev; /* the cache's partial or full list */
-    uint32_t inuse;      /* objects out of the slab (thread caches or users) */
+    uint32_t inuse;           /* objects out of the slab (thread caches or users) */
     uint32_t objects;
-    uint32_t size;       /* object stride */
+    uint32_t size; /* object stride */
     uint16_t nslices;
-    uint8_t bin;         /* thread-cache bin, NO_BIN if none */
-    uint8_t list;        /* enum slab_list */
+    uint8_t bin;  /* thread-cache bin, NO_BIN if none */
+    uint8_t list; /* enum slab_list */
 };
 
 enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2 };
@@ -115,11 +113,11 @@ enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2 };
 struct segment {
     uint32_t magic;
     uint8_t kind;
-    uint8_t big_align;   /* huge: object lies in a later 4 MiB chunk */
-    uint64_t free_slices; /* SEG_SLABS: bit i set = slice i free */
-    size_t map_size;     /* bytes mapped from the segment start */
-    size_t huge_size;    /* SEG_HUGE: bytes the user asked for */
-    struct segment *next, *prev; /* registry of all segments */
+    uint8_t big_align;                       /* huge: object lies in a later 4 MiB chunk */
+    uint64_t free_slices;                    /* SEG_SLABS: bit i set = slice i free */
+    size_t map_size;                         /* bytes mapped from the segment start */
+    size_t huge_size;                        /* SEG_HUGE: bytes the user asked for */
+    struct segment *next, *prev;             /* registry of all segments */
     struct segment *avail_next, *avail_prev; /* SEG_SLABS with free slices */
     bool on_avail;
     struct slab *slice_slab[SLICES_PER_SEG]; /* slice -> owning slab, NULL if free */
@@ -135,8 +133,7 @@ INTERNAL extern _Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 6
 static inline bool segmap_test(const void *p)
 {
     uintptr_t i = (uintptr_t)p >> SEG_SHIFT;
-    if (unlikely(i >= ((uintptr_t)1 << (VA_BITS - SEG_SHIFT))))
-        return false;
+    if (unlikely(i >= ((uintptr_t)1 << (VA_BITS - SEG_SHIFT)))) return false;
     return (atomic_load_explicit(&segmap[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
 }
 
@@ -187,22 +184,22 @@ struct kmem_cache {
     struct slab *partial, *partial_tail; /* slabs with free objects; empty ones at the tail */
     struct slab *full;
     uint32_t nr_partial, nr_full, nr_empty;
-    uint32_t size;          /* object size the user sees */
-    uint32_t stride;        /* distance between objects */
+    uint32_t size;   /* object size the user sees */
+    uint32_t stride; /* distance between objects */
     uint32_t align;
-    uint32_t fp_offset;     /* where the free pointer of a free object lives */
-    uint32_t objects;       /* per slab */
+    uint32_t fp_offset; /* where the free pointer of a free object lives */
+    uint32_t objects;   /* per slab */
     uint16_t slab_slices;
-    uint8_t bin;            /* NO_BIN if not thread-cached */
-    uint8_t keep_empty;     /* empty slabs kept before returning memory */
-    uint32_t batch;         /* objects moved per thread-cache refill/flush */
-    uint32_t tcache_max;    /* thread-cache bin capacity */
+    uint8_t bin;         /* NO_BIN if not thread-cached */
+    uint8_t keep_empty;  /* empty slabs kept before returning memory */
+    uint32_t batch;      /* objects moved per thread-cache refill/flush */
+    uint32_t tcache_max; /* thread-cache bin capacity */
     slab_flags_t flags;
     void (*ctor)(void *);
     uint32_t nr_xfer, xfer_max;
     struct xfer_batch xfer[XFER_MAX];
     uint64_t nr_slab_allocs, nr_slab_frees; /* slabs taken from / returned to the page layer */
-    struct kmem_cache *next; /* registry */
+    struct kmem_cache *next;                /* registry */
     char name[40];
 };
 
@@ -254,10 +251,12 @@ INTERNAL void slabdbg_init_slow(void);
 INTERNAL extern _Atomic int init_done;
 static inline void slabdbg_ensure_init(void)
 {
-    if (unlikely(!atomic_load_explicit(&init_done, memory_order_acquire)))
-        slabdbg_init_slow();
+    if (unlikely(!atomic_load_explicit(&init_done, memory_order_acquire))) slabdbg_init_slow();
 }
 
-static inline size_t align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+static inline size_t align_up(size_t n, size_t a)
+{
+    return (n + a - 1) & ~(a - 1);
+}
 
 #endif

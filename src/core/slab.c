@@ -18,8 +18,7 @@ void list_add_head(struct kmem_cache *c, struct slab *s, enum slab_list l)
         c->nr_partial++;
     } else {
         s->next = c->full;
-        if (c->full)
-            c->full->prev = s;
+        if (c->full) c->full->prev = s;
         c->full = s;
         c->nr_full++;
     }
@@ -55,8 +54,7 @@ void list_del(struct kmem_cache *c, struct slab *s)
             s->prev->next = s->next;
         else
             c->full = s->next;
-        if (s->next)
-            s->next->prev = s->prev;
+        if (s->next) s->next->prev = s->prev;
         c->nr_full--;
     }
     s->list = SLAB_ON_NONE;
@@ -67,8 +65,7 @@ void list_del(struct kmem_cache *c, struct slab *s)
 struct slab *slab_new(struct kmem_cache *c)
 {
     struct slab *s = span_alloc(c->slab_slices);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->cache = c;
     s->size = c->stride;
     s->objects = c->objects;
@@ -90,8 +87,7 @@ void slab_put(struct kmem_cache *c, struct slab *s, void *obj)
         list_del(c, s);
         list_add_head(c, s, SLAB_ON_PARTIAL);
     }
-    if (--s->inuse)
-        return;
+    if (--s->inuse) return;
     /* The slab is empty: keep a few for reuse, give the rest back. */
     list_del(c, s);
     if (c->nr_empty < c->keep_empty) {

@@ -42,8 +42,14 @@ EXPORT const struct slabdbg_root slabdbg_root = {
     .slice_size = SLICE_SIZE,
 };
 
-static void fork_prepare(void) { caches_lock_all(); }
-static void fork_parent(void) { caches_unlock_all(); }
+static void fork_prepare(void)
+{
+    caches_lock_all();
+}
+static void fork_parent(void)
+{
+    caches_unlock_all();
+}
 
 static void fork_child(void)
 {
@@ -75,8 +81,7 @@ static void fork_parent_all(void)
 void slabdbg_init_slow(void)
 {
     static __thread int in_init;
-    if (in_init)
-        return;
+    if (in_init) return;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&init_started, &expected, 1)) {
         while (!atomic_load_explicit(&init_done, memory_order_acquire))
@@ -93,16 +98,20 @@ void slabdbg_init_slow(void)
     in_init = 0;
 }
 
-EXPORT const char *slabdbg_version(void) { return SLABDBG_VERSION; }
+EXPORT const char *slabdbg_version(void)
+{
+    return SLABDBG_VERSION;
+}
 
-__attribute__((constructor)) static void slabdbg_constructor(void) { slabdbg_ensure_init(); }
+__attribute__((constructor)) static void slabdbg_constructor(void)
+{
+    slabdbg_ensure_init();
+}
 
 __attribute__((destructor)) static void slabdbg_destructor(void)
 {
     int fd = out_open_dest(getenv("SLABDBG_STATS"));
-    if (fd < 0)
-        return;
+    if (fd < 0) return;
     slabdbg_print_stats(fd);
-    if (fd > 2)
-        close(fd);
+    if (fd > 2) close(fd);
 }

@@ -22,8 +22,7 @@ EXPORT struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_
         return NULL;
     }
     struct kmem_cache *c = cache_alloc_one(&kmem_cache_cache);
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     cache_setup(c, name, size, align, flags, ctor);
     pthread_mutex_lock(&cache_list_lock);
     c->next = cache_list;
@@ -58,8 +57,7 @@ EXPORT void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
         return NULL;
     }
     void *obj = cache_alloc_one(c);
-    if (obj && (flags & __GFP_ZERO))
-        memset(obj, 0, c->size);
+    if (obj && (flags & __GFP_ZERO)) memset(obj, 0, c->size);
     return obj;
 }
 
@@ -70,11 +68,9 @@ EXPORT void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags)
 
 EXPORT void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
-    if (!c || !obj)
-        return;
+    if (!c || !obj) return;
     struct slab *s = object_check(c, obj);
-    if (s)
-        cache_free_one(c, s, obj);
+    if (s) cache_free_one(c, s, obj);
 }
 
 static bool cache_empty(struct kmem_cache *c)
@@ -89,16 +85,14 @@ static bool cache_empty(struct kmem_cache *c)
 
 EXPORT int kmem_cache_shrink(struct kmem_cache *c)
 {
-    if (!c)
-        return 0;
+    if (!c) return 0;
     cache_release_empty(c);
     return !cache_empty(c);
 }
 
 EXPORT void kmem_cache_destroy(struct kmem_cache *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     if (c >= kmalloc_caches && c < kmalloc_caches + NR_KMALLOC) {
         report_short(c->name, "kmem_cache_destroy() of a kmalloc cache", NULL, "");
         return;
@@ -120,6 +114,12 @@ EXPORT void kmem_cache_destroy(struct kmem_cache *c)
     cache_free_one(&kmem_cache_cache, slab_lookup(c), c);
 }
 
-EXPORT const char *kmem_cache_name(const struct kmem_cache *c) { return c ? c->name : NULL; }
+EXPORT const char *kmem_cache_name(const struct kmem_cache *c)
+{
+    return c ? c->name : NULL;
+}
 
-EXPORT size_t kmem_cache_size(const struct kmem_cache *c) { return c ? c->size : 0; }
+EXPORT size_t kmem_cache_size(const struct kmem_cache *c)
+{
+    return c ? c->size : 0;
+}

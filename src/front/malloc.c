@@ -22,15 +22,13 @@ _Atomic uint64_t stat_foreign_frees;
 static inline void *kmalloc_class(unsigned cls)
 {
     void *p = tcache_pop(cls);
-    if (likely(p))
-        return p;
+    if (likely(p)) return p;
     return tcache_refill(cls);
 }
 
 static inline void *alloc_any(size_t n)
 {
-    if (likely(n <= KMALLOC_MAX))
-        return kmalloc_class(size_class(n));
+    if (likely(n <= KMALLOC_MAX)) return kmalloc_class(size_class(n));
     return huge_alloc(n, 0, false);
 }
 
@@ -38,8 +36,7 @@ static inline void *alloc_any(size_t n)
 static NOINLINE void free_slow(struct slab *s, void *p)
 {
     if (!s) {
-        if (!p)
-            return;
+        if (!p) return;
         s = huge_lookup_big_align(p);
         if (!s) {
             /* Not ours (e.g. from the dynamic loader before we took over):
@@ -62,8 +59,7 @@ static inline void free_any(void *p)
 {
     if (likely(segmap_test(p))) {
         struct slab *s = slab_of_owned(p);
-        if (likely(s != NULL) && likely(tcache_push(s->bin, p)))
-            return;
+        if (likely(s != NULL) && likely(tcache_push(s->bin, p))) return;
         free_slow(s, p);
         return;
     }
@@ -73,33 +69,27 @@ static inline void free_any(void *p)
 size_t object_usable_size(const void *p)
 {
     struct slab *s = slab_lookup(p);
-    if (!s)
-        return 0;
-    if (!s->cache)
-        return (const char *)p == s->start && s->inuse ? segment_of(s)->huge_size : 0;
+    if (!s) return 0;
+    if (!s->cache) return (const char *)p == s->start && s->inuse ? segment_of(s)->huge_size : 0;
     return s->cache->size;
 }
 
 static void *alloc_aligned(size_t align, size_t n)
 {
-    if (align <= 16)
-        return alloc_any(align > 8 && n < 16 ? 16 : n);
+    if (align <= 16) return alloc_any(align > 8 && n < 16 ? 16 : n);
     if (n <= KMALLOC_MAX && align <= SLICE_SIZE) {
         /* Slabs start on a slice boundary, so a class that is a multiple of
          * the alignment gives aligned objects. */
         for (unsigned c = size_class(n); c < NR_KMALLOC; c++)
-            if ((class_size(c) & (align - 1)) == 0)
-                return kmalloc_class(c);
+            if ((class_size(c) & (align - 1)) == 0) return kmalloc_class(c);
     }
     return huge_alloc(n, align, false);
 }
 
 static size_t pow2_ceil(size_t a)
 {
-    if (a <= 1)
-        return 1;
-    if (a > ((size_t)1 << 62))
-        return 0;
+    if (a <= 1) return 1;
+    if (a > ((size_t)1 << 62)) return 0;
     return (size_t)1 << (64 - __builtin_clzl(a - 1));
 }
 
@@ -117,18 +107,15 @@ static void *realloc_any(void *p, size_t n)
             return NULL;
         }
         void *q = huge_realloc(s, p, n);
-        if (q)
-            return q;
+        if (q) return q;
         old = segment_of(s)->huge_size;
     } else {
         old = s->cache->size;
         /* Same class, or shrinking by less than half: stay in place. */
-        if (n <= old && (n > old / 2 || old <= 16))
-            return p;
+        if (n <= old && (n > old / 2 || old <= 16)) return p;
     }
     void *q = alloc_any(n);
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     memcpy(q, p, n < old ? n : old);
     free_any(p);
     return q;
@@ -142,7 +129,10 @@ EXPORT void *malloc(size_t n)
     return p;
 }
 
-EXPORT void free(void *p) { free_any(p); }
+EXPORT void free(void *p)
+{
+    free_any(p);
+}
 
 EXPORT void *calloc(size_t nmemb, size_t size)
 {
@@ -151,18 +141,15 @@ EXPORT void *calloc(size_t nmemb, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (n > KMALLOC_MAX)
-        return huge_alloc(n, 0, true); /* fresh mappings are already zero */
+    if (n > KMALLOC_MAX) return huge_alloc(n, 0, true); /* fresh mappings are already zero */
     void *p = kmalloc_class(size_class(n));
-    if (likely(p))
-        memset(p, 0, n);
+    if (likely(p)) memset(p, 0, n);
     return p;
 }
 
 EXPORT void *realloc(void *p, size_t n)
 {
-    if (!p)
-        return alloc_any(n);
+    if (!p) return alloc_any(n);
     if (n == 0) { /* glibc: free and return NULL */
         free_any(p);
         return NULL;
@@ -182,12 +169,10 @@ EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    if (align < sizeof(void *) || (align & (align - 1)))
-        return EINVAL;
+    if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
     int saved = errno;
     void *p = alloc_aligned(align, n);
-    if (!p)
-        return ENOMEM;
+    if (!p) return ENOMEM;
     errno = saved;
     *out = p;
     return 0;
@@ -204,9 +189,15 @@ EXPORT void *memalign(size_t align, size_t n)
     return alloc_aligned(a, n);
 }
 
-EXPORT void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    return memalign(align, n);
+}
 
-EXPORT void *valloc(size_t n) { return alloc_aligned((size_t)sysconf(_SC_PAGESIZE), n); }
+EXPORT void *valloc(size_t n)
+{
+    return alloc_aligned((size_t)sysconf(_SC_PAGESIZE), n);
+}
 
 EXPORT void *pvalloc(size_t n)
 {
@@ -219,7 +210,10 @@ EXPORT void *pvalloc(size_t n)
     return alloc_aligned(page, r);
 }
 
-EXPORT size_t malloc_usable_size(void *p) { return p ? object_usable_size(p) : 0; }
+EXPORT size_t malloc_usable_size(void *p)
+{
+    return p ? object_usable_size(p) : 0;
+}
 
 /* ---- kmalloc ------------------------------------------------------------ */
 
@@ -228,7 +222,10 @@ EXPORT void *kmalloc(size_t size, gfp_t flags)
     return flags & __GFP_ZERO ? calloc(1, size) : alloc_any(size);
 }
 
-EXPORT void *kzalloc(size_t size, gfp_t flags) { return kmalloc(size, flags | __GFP_ZERO); }
+EXPORT void *kzalloc(size_t size, gfp_t flags)
+{
+    return kmalloc(size, flags | __GFP_ZERO);
+}
 
 EXPORT void *kcalloc(size_t n, size_t size, gfp_t flags)
 {
@@ -240,16 +237,24 @@ EXPORT void *krealloc(const void *p, size_t n, gfp_t flags)
 {
     size_t old = p ? object_usable_size(p) : 0;
     void *q = realloc((void *)p, n);
-    if (q && (flags & __GFP_ZERO) && n > old)
-        memset((char *)q + old, 0, n - old);
+    if (q && (flags & __GFP_ZERO) && n > old) memset((char *)q + old, 0, n - old);
     return q;
 }
 
-EXPORT void kfree(const void *p) { free_any((void *)p); }
+EXPORT void kfree(const void *p)
+{
+    free_any((void *)p);
+}
 
-EXPORT size_t ksize(const void *p) { return p ? object_usable_size(p) : 0; }
+EXPORT size_t ksize(const void *p)
+{
+    return p ? object_usable_size(p) : 0;
+}
 
-EXPORT int slabdbg_owns(const void *p) { return p && slab_lookup(p) != NULL; }
+EXPORT int slabdbg_owns(const void *p)
+{
+    return p && slab_lookup(p) != NULL;
+}
 
 /* realloc() of a pointer that is not ours: its size is unknown, so copy up to
  * `n` bytes, stopping at the first unreadable page (process_vm_readv reports
@@ -257,18 +262,15 @@ EXPORT int slabdbg_owns(const void *p) { return p && slab_lookup(p) != NULL; }
 void *realloc_foreign(void *p, size_t n)
 {
     char *q = alloc_any(n);
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     pid_t self = getpid();
     size_t done = 0;
     while (done < n) {
         uintptr_t src = (uintptr_t)p + done;
         size_t chunk = PAGE_SIZE_MIN - (src & (PAGE_SIZE_MIN - 1));
-        if (chunk > n - done)
-            chunk = n - done;
+        if (chunk > n - done) chunk = n - done;
         struct iovec local = {q + done, chunk}, remote = {(void *)src, chunk};
-        if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
-            break;
+        if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk) break;
         done += chunk;
     }
     return q;

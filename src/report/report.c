@@ -29,8 +29,7 @@ void report_short(const char *cache, const char *before, const void *ptr, const 
     struct out o;
     report_begin(&o, cache);
     out_str(&o, before);
-    if (ptr)
-        out_hex(&o, (uintptr_t)ptr);
+    if (ptr) out_hex(&o, (uintptr_t)ptr);
     out_str(&o, after);
     report_reason_done(&o);
     report_end(&o);
