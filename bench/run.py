@@ -327,7 +327,14 @@ def shell_quote(s):
 
 
 def repro_command(argv, env_delta):
-    parts = ["%s=%s" % (k, shell_quote(v)) for k, v in env_delta.items()]
+    """A shell command that repeats a run, from the repository's top directory."""
+    parts = []
+    for k, v in env_delta.items():
+        rel = relpath(v)
+        if rel != v and k == "LD_PRELOAD":
+            parts.append('%s="$PWD"/%s' % (k, shell_quote(rel)))
+        else:
+            parts.append("%s=%s" % (k, shell_quote(v)))
     parts += [shell_quote(relpath(a)) for a in argv]
     return " ".join(parts)
 

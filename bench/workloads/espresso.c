@@ -22,18 +22,35 @@ static struct {
 #define EVEN_BITS 0x5555555555555555ULL
 
 struct cube {
-    uint32_t w;    /* words */
-    uint32_t lits; /* variables that are not don't-care */
-    uint64_t hash;
+    uint32_t w;      /* words */
+    uint32_t lits;   /* variables that are not don't-care */
+    uint64_t serial; /* unique per allocation */
+    uint64_t hash;   /* of w and bits */
     uint64_t bits[];
+};
+
+/* A cover remembers the serial of each cube it holds, so memory handed out
+ * twice (two cubes sharing one object) is noticed even though each write
+ * leaves the object self-consistent. */
+struct entry {
+    struct cube *c;
+    uint64_t serial;
 };
 
 struct cover {
     size_t n, cap;
-    struct cube **c;
+    struct entry *e;
 };
 
 static uint64_t nallocs;
+
+static struct cube *cube_of(const struct entry *e)
+{
+    if (e->c->serial != e->serial)
+        corrupt("cube %p #%" PRIu64 " was reused as #%" PRIu64 " while in use", (void *)e->c,
+                e->serial, e->c->serial);
+    return e->c;
+}
 
 static uint64_t cube_hash(const struct cube *c)
 {
@@ -47,7 +64,7 @@ static struct cube *cube_new(uint32_t w)
 {
     struct cube *c = xmalloc(sizeof *c + sizeof(uint64_t) * w);
     c->w = w;
-    nallocs++;
+    c->serial = ++nallocs;
     return c;
 }
 
@@ -75,7 +92,7 @@ static struct cover *cover_new(void)
     struct cover *f = xmalloc(sizeof *f);
     f->n = 0;
     f->cap = 8;
-    f->c = xmalloc(sizeof(struct cube *) * f->cap);
+    f->e = xmalloc(sizeof(struct entry) * f->cap);
     nallocs += 2;
     return f;
 }
@@ -84,16 +101,16 @@ static void cover_push(struct cover *f, struct cube *c)
 {
     if (f->n == f->cap) {
         f->cap *= 2;
-        f->c = xrealloc(f->c, sizeof(struct cube *) * f->cap);
+        f->e = xrealloc(f->e, sizeof(struct entry) * f->cap);
     }
-    f->c[f->n++] = c;
+    f->e[f->n++] = (struct entry){c, c->serial};
 }
 
 static void cover_free(struct cover *f)
 {
     for (size_t i = 0; i < f->n; i++)
-        cube_free(f->c[i]);
-    free(f->c);
+        cube_free(cube_of(&f->e[i]));
+    free(f->e);
     free(f);
 }
 
@@ -129,7 +146,7 @@ static struct cover *random_cover(struct rng *r, uint32_t v, size_t n, unsigned 
 
 static int cube_cmp(const void *pa, const void *pb)
 {
-    const struct cube *a = *(const struct cube *const *)pa, *b = *(const struct cube *const *)pb;
+    const struct cube *a = cube_of(pa), *b = cube_of(pb);
     if (a->lits != b->lits)
         return a->lits < b->lits ? -1 : 1;
     for (uint32_t i = 0; i < a->w; i++)
@@ -155,10 +172,11 @@ static struct cover *intersect(const struct cover *f, const struct cover *g, uin
     struct cover *h = cover_new();
     for (size_t i = 0; i < f->n; i++)
         for (size_t j = 0; j < g->n; j++) {
+            const struct cube *a = cube_of(&f->e[i]), *b = cube_of(&g->e[j]);
             struct cube *c = cube_new(w);
             int empty = 0;
             for (uint32_t k = 0; k < w; k++) {
-                uint64_t x = f->c[i]->bits[k] & g->c[j]->bits[k];
+                uint64_t x = a->bits[k] & b->bits[k];
                 c->bits[k] = x;
                 if (((x | (x >> 1)) & EVEN_BITS) != (used_mask(v, k) & EVEN_BITS))
                     empty = 1;
@@ -170,19 +188,19 @@ static struct cover *intersect(const struct cover *f, const struct cover *g, uin
                 cover_push(h, c);
         }
     if (h->n)
-        qsort(h->c, h->n, sizeof(struct cube *), cube_cmp);
+        qsort(h->e, h->n, sizeof(struct entry), cube_cmp);
     struct cover *r = cover_new();
     for (size_t i = 0; i < h->n; i++) {
-        struct cube *c = h->c[i];
+        struct cube *c = cube_of(&h->e[i]);
         int redundant = r->n >= cfg.keep;
         for (size_t k = 0; !redundant && k < r->n; k++)
-            redundant = contains(r->c[k], c);
+            redundant = contains(r->e[k].c, c);
         if (redundant)
             cube_free(c);
         else
             cover_push(r, c);
     }
-    free(h->c);
+    free(h->e);
     free(h);
     return r;
 }
@@ -221,7 +239,7 @@ int main(int argc, char **argv)
         for (uint64_t r = 0; r < cfg.rounds; r++) {
             struct cover *h = intersect(f, g, v);
             for (size_t i = 0; i < h->n; i++)
-                check = mix64(check ^ h->c[i]->hash);
+                check = mix64(check ^ cube_of(&h->e[i])->hash);
             check = mix64(check ^ h->n);
             cubes += h->n;
             cover_free(f);
