@@ -393,7 +393,7 @@ def main():
             allocs.append(Allocator(name, p))
         else:
             skipped.append("%s (%s not found)" % (name, libs[0]))
-    slab = args.slabdbg or os.path.join(args.build_dir, "libslabdbg.so")
+    slab = os.path.abspath(args.slabdbg or os.path.join(args.build_dir, "libslabdbg.so"))
     if os.path.exists(slab):
         allocs.append(Allocator("slabdbg", os.path.abspath(slab), env_extra))
     else:
@@ -427,7 +427,8 @@ def main():
             sys.exit("run.py: unknown workload(s) %s; known: %s" % (", ".join(bad), ", ".join(names)))
         workloads = [names[w] for w in want]
 
-    bin_dirs = [os.path.join(args.build_dir, "bench"), args.build_dir]
+    build_dir = os.path.abspath(args.build_dir)
+    bin_dirs = [os.path.join(build_dir, "bench"), build_dir]
     for w in workloads:
         if w.kind == "c":
             exe = "bench_" + w.name.replace("-", "_")
@@ -467,7 +468,7 @@ def main():
         print(
             "run.py: the workload programs are not built in %s; build first:\n"
             "  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2"
-            % relpath(os.path.abspath(args.build_dir)),
+            % relpath(build_dir),
             file=sys.stderr,
         )
 
