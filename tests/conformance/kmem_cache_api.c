@@ -302,6 +302,80 @@ static void test_destroy(void)
     free(out);
 }
 
+/* Debug flags must not change behaviour for correct use: objects stay
+ * usable over their whole size, aligned, constructed at handout (also
+ * with poisoning), zeroed by zalloc, and nothing is reported. */
+static const slab_flags_t debug_flag_sets[] = {
+    SLAB_CONSISTENCY_CHECKS,
+    SLAB_RED_ZONE,
+    SLAB_POISON,
+    SLAB_STORE_USER,
+    SLAB_RED_ZONE | SLAB_POISON,
+    SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER,
+    SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_HWCACHE_ALIGN,
+};
+
+static void debug_flags_run(void *arg)
+{
+    slab_flags_t fl = *(slab_flags_t *)arg;
+    enum { N = 400, SZ = 72 };
+    static unsigned char *o[N];
+    char name[48];
+    snprintf(name, sizeof name, "dbg_plain_%#x", fl);
+    struct kmem_cache *c = kmem_cache_create(name, SZ, 0, fl, NULL);
+    REQUIRE(c != NULL, "kmem_cache_create(%s) failed", name);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            o[i] = kmem_cache_alloc(c, GFP_KERNEL);
+            REQUIRE(o[i] != NULL, "%s: alloc failed", name);
+            CHECK(((uintptr_t)o[i] & 15) == 0, "%s: object %p not 16-aligned", name,
+                  (void *)o[i]);
+            pattern_fill(o[i], SZ, (uint64_t)i * 3 + (uint64_t)round);
+        }
+        for (int i = 0; i < N; i++) {
+            size_t bad = pattern_check(o[i], SZ, (uint64_t)i * 3 + (uint64_t)round);
+            CHECK(bad == SZ, "%s: object #%d overwritten at byte %zu", name, i, bad);
+            kmem_cache_free(c, o[i]);
+        }
+        for (int i = 0; i < N; i++) {
+            o[i] = kmem_cache_zalloc(c, GFP_KERNEL);
+            REQUIRE(o[i] != NULL, "%s: zalloc failed", name);
+            CHECK(all_zero(o[i], SZ), "%s: zalloc object not zeroed", name);
+        }
+        for (int i = 0; i < N; i++)
+            kmem_cache_free(c, o[i]);
+    }
+    CHECK(kmem_cache_shrink(c) == 0, "%s: shrink of an empty cache did not return 0", name);
+    kmem_cache_destroy(c);
+
+    snprintf(name, sizeof name, "dbg_ctor_%#x", fl);
+    c = kmem_cache_create(name, sizeof(struct obj), 0, fl, obj_ctor);
+    REQUIRE(c != NULL, "kmem_cache_create(%s) failed", name);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            struct obj *x = kmem_cache_alloc(c, GFP_KERNEL);
+            REQUIRE(x != NULL, "%s: alloc failed", name);
+            CHECK(constructed(x), "%s: object handed out (round %d) not in constructed state",
+                  name, round);
+            o[i] = (unsigned char *)x;
+        }
+        for (int i = 0; i < N; i++)
+            kmem_cache_free(c, o[i]);
+    }
+    kmem_cache_destroy(c);
+}
+
+static void test_debug_flags(void)
+{
+    for (size_t i = 0; i < sizeof debug_flag_sets / sizeof debug_flag_sets[0]; i++) {
+        slab_flags_t fl = debug_flag_sets[i];
+        char *out = capture_stderr(debug_flags_run, &fl);
+        CHECK(out[0] == 0, "correct use of a cache with flags %#x produced a report:\n%s", fl,
+              out);
+        free(out);
+    }
+}
+
 /* The named cache shows up in slabdbg_print_stats with its live objects. */
 static void test_stats_line(void)
 {
@@ -353,6 +427,7 @@ int main(void)
     test_zalloc();
     test_shrink();
     test_destroy();
+    test_debug_flags();
     test_stats_line();
     return test_finish();
 }

@@ -48,6 +48,8 @@ static void test_step_by_one(void)
         size_t bad = pattern_check(q, n - 1, seed);
         CHECK(bad == n - 1, "growing to %zu: byte %zu lost", n, bad);
         q[n - 1] = pattern_byte(seed, n - 1);
+        if (n >= 16)
+            CHECK(((uintptr_t)q & 15) == 0, "realloc(p, %zu) = %p not 16-aligned", n, (void *)q);
         p = q;
     }
     for (size_t n = 4095; n >= 1; n--) {
@@ -132,6 +134,9 @@ static void test_powers_of_two(void)
         CHECK(bad == cur, "growing %zu -> %zu lost byte %zu", cur, sz[i], bad);
         for (size_t j = cur; j < sz[i]; j++)
             q[j] = pattern_byte(seed, j);
+        if (sz[i] >= 16)
+            CHECK(((uintptr_t)q & 15) == 0, "realloc(p, %zu) = %p not 16-aligned", sz[i],
+                  (void *)q);
         p = q;
         cur = sz[i];
     }

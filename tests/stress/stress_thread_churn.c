@@ -80,12 +80,31 @@ static void *steady(void *arg)
     return NULL;
 }
 
+/* Thread-specific data whose destructor allocates and frees while the
+ * thread is exiting, around the allocator's own per-thread cleanup. */
+static pthread_key_t exit_key;
+
+static void exit_key_destructor(void *v)
+{
+    struct sobj *o = v;
+    check_free(o, "key destructor");
+    struct sobj *tmp = sobj_new(1, 7, 300);
+    REQUIRE(tmp != NULL, "malloc in key destructor failed");
+    count(&n_alloc, 1);
+    check_free(tmp, "key destructor");
+    __atomic_sub_fetch(&running, 1, __ATOMIC_RELEASE);
+}
+
 static void *short_lived(void *arg)
 {
     uint32_t id = (uint32_t)(long)arg;
     uint64_t rng = 0xC0FFEEull * (id + 1), seq = 0;
     enum { KEEP = 64 };
     struct sobj *keep[KEEP] = {0};
+    struct sobj *kv = sobj_new(id, 1u << 30, 2000);
+    REQUIRE(kv != NULL, "malloc failed in short-lived thread");
+    count(&n_alloc, 1);
+    pthread_setspecific(exit_key, kv);
     for (int k = 0; k < ops_per_thread; k++) {
         struct sobj *o = sobj_new(id, seq++, sobj_random_size(&rng));
         REQUIRE(o != NULL, "malloc failed in short-lived thread");
@@ -108,13 +127,13 @@ static void *short_lived(void *arg)
             check_free(keep[s], "short-lived thread");
         }
     }
-    __atomic_sub_fetch(&running, 1, __ATOMIC_RELEASE);
-    return NULL;
+    return NULL; /* "running" drops in the key destructor, which runs later */
 }
 
 int main(int argc, char **argv)
 {
     test_begin("stress_thread_churn");
+    REQUIRE(pthread_key_create(&exit_key, exit_key_destructor) == 0, "pthread_key_create");
     if (argc > 1)
         rounds = atoi(argv[1]);
     pthread_t st[2];
