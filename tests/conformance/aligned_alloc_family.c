@@ -172,6 +172,27 @@ static void test_valloc_pvalloc(void)
     }
 }
 
+/* Alignments beyond 1<<22 (bigger than any slab) still work as in glibc. */
+static void test_very_large_alignment(void)
+{
+    for (int sh = 23; sh <= 26; sh++) {
+        size_t a = (size_t)1 << sh;
+        void *p = aligned_alloc(a, 100);
+        check_block("aligned_alloc", &p, a, 100, (uint64_t)sh);
+        void *q = NULL;
+        int rc = posix_memalign(&q, a, a + 1);
+        CHECK(rc == 0, "posix_memalign(%zu, %zu) returned %d", a, a + 1, rc);
+        if (rc == 0)
+            check_block("posix_memalign", &q, a, a + 1, (uint64_t)sh + 50);
+        verify_block("aligned_alloc", p, a, 100, (uint64_t)sh);
+        if (rc == 0)
+            verify_block("posix_memalign", q, a, a + 1, (uint64_t)sh + 50);
+        free(p);
+        if (rc == 0)
+            free(q);
+    }
+}
+
 /* realloc of an aligned block must keep its contents (alignment may go). */
 static void test_realloc_aligned(void)
 {
@@ -217,6 +238,7 @@ int main(void)
     test_posix_memalign_valid();
     test_posix_memalign_einval();
     test_valloc_pvalloc();
+    test_very_large_alignment();
     test_realloc_aligned();
     test_many_aligned();
     return test_finish();
