@@ -102,6 +102,22 @@ static void test_memalign(void)
     free(z);
 }
 
+/* glibc's memalign rounds an alignment that is not a power of two up to
+ * the next power of two. */
+static void test_memalign_round_up(void)
+{
+    static const size_t odd[] = {3, 24, 48, 100, 1000, 4097, 50000};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        size_t want = 1;
+        while (want < odd[i])
+            want <<= 1;
+        void *p = memalign(odd[i], 300);
+        check_block("memalign(non-power-of-two)", &p, want, 300, 7000 + i);
+        verify_block("memalign(non-power-of-two)", p, want, 300, 7000 + i);
+        free(p);
+    }
+}
+
 static void test_posix_memalign_valid(void)
 {
     for (int sh = 3; sh <= MAX_ALIGN_SHIFT; sh++) {
@@ -235,6 +251,7 @@ int main(void)
     test_begin("aligned_alloc_family");
     test_aligned_alloc();
     test_memalign();
+    test_memalign_round_up();
     test_posix_memalign_valid();
     test_posix_memalign_einval();
     test_valloc_pvalloc();
