@@ -302,6 +302,55 @@ static void test_destroy(void)
     free(out);
 }
 
+/* Many caches alive at once, and caches of large objects. */
+static void test_many_and_large_caches(void)
+{
+    enum { NC = 2000 };
+    static struct kmem_cache *c[NC];
+    static unsigned char *o[NC];
+    for (int i = 0; i < NC; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "many_%d", i);
+        size_t sz = 8 + (size_t)(i % 500) * 8;
+        c[i] = kmem_cache_create(name, sz, 0, 0, NULL);
+        REQUIRE(c[i] != NULL, "kmem_cache_create(%s) failed", name);
+        o[i] = kmem_cache_alloc(c[i], GFP_KERNEL);
+        REQUIRE(o[i] != NULL, "alloc from %s failed", name);
+        pattern_fill(o[i], sz, (uint64_t)i);
+    }
+    for (int i = NC - 1; i >= 0; i--) {
+        size_t sz = 8 + (size_t)(i % 500) * 8;
+        CHECK(pattern_check(o[i], sz, (uint64_t)i) == sz, "object of cache many_%d damaged", i);
+        char name[32];
+        snprintf(name, sizeof name, "many_%d", i);
+        CHECK(strcmp(kmem_cache_name(c[i]), name) == 0, "cache many_%d is named %s", i,
+              kmem_cache_name(c[i]));
+        kmem_cache_free(c[i], o[i]);
+        kmem_cache_destroy(c[i]);
+    }
+
+    static const size_t big[] = {4096, 10000, 65536, 100000, 262144};
+    for (size_t b = 0; b < sizeof big / sizeof big[0]; b++) {
+        char name[32];
+        snprintf(name, sizeof name, "big_%zu", big[b]);
+        struct kmem_cache *bc = kmem_cache_create(name, big[b], 0, 0, NULL);
+        REQUIRE(bc != NULL, "kmem_cache_create(%s) failed", name);
+        void *x[20];
+        for (int i = 0; i < 20; i++) {
+            x[i] = kmem_cache_alloc(bc, GFP_KERNEL);
+            REQUIRE(x[i] != NULL, "%s: alloc failed", name);
+            pattern_fill(x[i], big[b], (uint64_t)i + 1);
+        }
+        for (int i = 0; i < 20; i++) {
+            size_t bad = pattern_check(x[i], big[b], (uint64_t)i + 1);
+            CHECK(bad == big[b], "%s: object #%d damaged at %zu", name, i, bad);
+            kmem_cache_free(bc, x[i]);
+        }
+        CHECK(kmem_cache_shrink(bc) == 0, "%s: shrink of empty cache did not return 0", name);
+        kmem_cache_destroy(bc);
+    }
+}
+
 /* Debug flags must not change behaviour for correct use: objects stay
  * usable over their whole size, aligned, constructed at handout (also
  * with poisoning), zeroed by zalloc, and nothing is reported. */
@@ -427,6 +476,7 @@ int main(void)
     test_zalloc();
     test_shrink();
     test_destroy();
+    test_many_and_large_caches();
     test_debug_flags();
     test_stats_line();
     return test_finish();

@@ -1,6 +1,7 @@
 /*
  * fork() in a multi-threaded program: worker threads allocate and free
- * continuously while the main thread forks repeatedly.  Each child must
+ * continuously while the main thread (and, every 4th time, another
+ * thread) forks repeatedly.  Each child must
  * be able to malloc, realloc and free (including blocks allocated before
  * the fork), start a thread that allocates, and exit with status 0.
  * A child that hangs (allocator lock held across fork) is killed by an
@@ -97,6 +98,28 @@ static int child_work(struct sobj **prefork, int round)
     return bad;
 }
 
+struct fork_job {
+    struct sobj **prefork;
+    int round;
+    int status;
+};
+
+/* fork from a thread other than the main one */
+static void *forking_thread(void *arg)
+{
+    struct fork_job *job = arg;
+    pid_t pid = fork();
+    if (pid < 0) {
+        job->status = -1;
+        return NULL;
+    }
+    if (pid == 0)
+        exit(child_work(job->prefork, job->round));
+    if (waitpid(pid, &job->status, 0) != pid)
+        job->status = -1;
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     test_begin("stress_fork_threads");
@@ -116,12 +139,21 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
         fflush(stderr);
-        pid_t pid = fork();
-        REQUIRE(pid >= 0, "fork failed");
-        if (pid == 0)
-            exit(child_work(prefork, f));
         int st = 0;
-        REQUIRE(waitpid(pid, &st, 0) == pid, "waitpid failed");
+        if (f % 4 == 3) {
+            struct fork_job job = {prefork, f, 0};
+            pthread_t ft;
+            REQUIRE(pthread_create(&ft, NULL, forking_thread, &job) == 0, "pthread_create");
+            pthread_join(ft, NULL);
+            REQUIRE(job.status != -1, "fork or waitpid failed in forking thread");
+            st = job.status;
+        } else {
+            pid_t pid = fork();
+            REQUIRE(pid >= 0, "fork failed");
+            if (pid == 0)
+                exit(child_work(prefork, f));
+            REQUIRE(waitpid(pid, &st, 0) == pid, "waitpid failed");
+        }
         if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
             ok_children++;
         else if (WIFEXITED(st))
