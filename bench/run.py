@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -265,6 +266,30 @@ def run_once(argv, env_delta, base_env, timeout, launcher):
     return res
 
 
+def cpu_busy_seconds():
+    """CPU time spent by the whole machine so far (all CPUs), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal ...
+    vals = [int(x) for x in fields[1:]]
+    busy = sum(vals[:3]) + sum(vals[5:8])
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds():
+    """CPU time of this runner and of every process it has reaped."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        total += ru.ru_utime + ru.ru_stime
+    return total
+
+
 # --------------------------------------------------------------------------
 # Formatting
 
@@ -496,6 +521,7 @@ def main():
     failed = {w.name: {} for w in runnable}
     first_fail = {}
     t_start = time.time()
+    busy0, own0 = cpu_busy_seconds(), own_cpu_seconds()
     for w in runnable:
         argv = w.command(scale)
         deltas = {}  # environment changes of each allocator's runs
@@ -552,6 +578,18 @@ def main():
             elif rs:
                 summary.append("%s %ss" % (a.name, fmt_time(statistics.median(r.time for r in rs))))
         print("[%5.0fs] %-14s %s" % (time.time() - t_start, w.name, "  ".join(summary)), file=sys.stderr)
+
+    # ---- interference: CPU used by other processes while we measured
+    busy1, own1 = cpu_busy_seconds(), own_cpu_seconds()
+    wall = time.time() - t_start
+    foreign = None
+    if busy0 is not None and busy1 is not None and wall > 0:
+        foreign = max(0.0, (busy1 - busy0) - (own1 - own0)) / (wall * (os.cpu_count() or 1))
+        if foreign > 0.05:
+            notes.append(
+                "other processes kept %.0f%% of the machine's CPU time busy during the measurements; "
+                "the timings are disturbed, rerun on a quiet machine" % (100 * foreign)
+            )
 
     # ---- table
     header = ["workload"]
@@ -648,6 +686,7 @@ def main():
             "baseline": baseline,
             "allocators": {a.name: os.path.basename(a.lib) if a.lib else None for a in allocs},
             "env": env_extra,
+            "foreign_cpu_share": foreign,
             "runs": {
                 wn: {
                     an: [
