@@ -47,7 +47,9 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "+o:e:")) != -1) {
         switch (opt) {
-        case 'o': result = optarg; break;
+        case 'o':
+            result = optarg;
+            break;
         case 'e': {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg)
@@ -59,7 +61,8 @@ int main(int argc, char **argv)
             }
             break;
         }
-        default: usage();
+        default:
+            usage();
         }
     }
     if (!result || optind >= argc)

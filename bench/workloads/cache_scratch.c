@@ -45,8 +45,7 @@ static void *worker_main(void *arg)
         for (uint64_t j = 0; j < cfg.size; j++) {
             unsigned char want = (unsigned char)(i + j + cfg.writes);
             if (v[j] != want)
-                corrupt("object %p byte %" PRIu64 " is %u, expected %u", (void *)p, j, v[j],
-                        want);
+                corrupt("object %p byte %" PRIu64 " is %u, expected %u", (void *)p, j, v[j], want);
             check += v[j];
         }
         free(p);
@@ -62,11 +61,21 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "t:i:w:z:s:h")) != -1) {
         switch (opt) {
-        case 't': cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024); break;
-        case 'i': cfg.iters = parse_u64(optarg, "-i", 1, UINT64_MAX); break;
-        case 'w': cfg.writes = parse_u64(optarg, "-w", 1, UINT64_MAX); break;
-        case 'z': cfg.size = parse_u64(optarg, "-z", 1, 1u << 20); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 't':
+            cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024);
+            break;
+        case 'i':
+            cfg.iters = parse_u64(optarg, "-i", 1, UINT64_MAX);
+            break;
+        case 'w':
+            cfg.writes = parse_u64(optarg, "-w", 1, UINT64_MAX);
+            break;
+        case 'z':
+            cfg.size = parse_u64(optarg, "-z", 1, 1u << 20);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-t threads] [-i iterations] [-w writes/object] [-z object size]\n"

@@ -251,10 +251,18 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "d:c:n:s:h")) != -1) {
         switch (opt) {
-        case 'd': cfg.first = parse_u64(optarg, "-d", 2, 1u << 30); break;
-        case 'c': cfg.count = parse_u64(optarg, "-c", 1, 1u << 30); break;
-        case 'n': cfg.terms = parse_u64(optarg, "-n", 1, 100000); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 'd':
+            cfg.first = parse_u64(optarg, "-d", 2, 1u << 30);
+            break;
+        case 'c':
+            cfg.count = parse_u64(optarg, "-c", 1, 1u << 30);
+            break;
+        case 'n':
+            cfg.terms = parse_u64(optarg, "-n", 1, 100000);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr, "usage: %s [-d first D] [-c count] [-n terms] [-s scale]\n", argv[0]);
             return opt == 'h' ? 0 : EXIT_USAGE;

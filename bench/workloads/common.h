@@ -55,7 +55,8 @@ __attribute__((format(printf, 1, 2), noreturn, unused)) static void fatal(const 
     exit(1);
 }
 
-__attribute__((format(printf, 1, 2), noreturn, unused)) static void usage_error(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn, unused)) static void usage_error(const char *fmt,
+                                                                                ...)
 {
     va_list ap;
     fprintf(stderr, "%s: ", bench_name);

@@ -212,11 +212,21 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "p:r:k:S:s:h")) != -1) {
         switch (opt) {
-        case 'p': cfg.problems = parse_u64(optarg, "-p", 1, UINT64_MAX); break;
-        case 'r': cfg.rounds = parse_u64(optarg, "-r", 1, 1u << 20); break;
-        case 'k': cfg.keep = parse_u64(optarg, "-k", 1, 1u << 20); break;
-        case 'S': cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 'p':
+            cfg.problems = parse_u64(optarg, "-p", 1, UINT64_MAX);
+            break;
+        case 'r':
+            cfg.rounds = parse_u64(optarg, "-r", 1, 1u << 20);
+            break;
+        case 'k':
+            cfg.keep = parse_u64(optarg, "-k", 1, 1u << 20);
+            break;
+        case 'S':
+            cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-p problems] [-r rounds] [-k cubes kept] [-S seed] [-s scale]\n",

@@ -22,9 +22,15 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "r:S:s:h")) != -1) {
         switch (opt) {
-        case 'r': cfg.rounds = parse_u64(optarg, "-r", 1, UINT64_MAX); break;
-        case 'S': cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 'r':
+            cfg.rounds = parse_u64(optarg, "-r", 1, UINT64_MAX);
+            break;
+        case 'S':
+            cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr, "usage: %s [-r rounds] [-S seed] [-s scale]\n", argv[0]);
             return opt == 'h' ? 0 : EXIT_USAGE;

@@ -70,11 +70,21 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "t:n:w:S:s:h")) != -1) {
         switch (opt) {
-        case 't': cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024); break;
-        case 'n': cfg.steps = parse_u64(optarg, "-n", 1, UINT64_MAX); break;
-        case 'w': cfg.wset = parse_u64(optarg, "-w", 1, 1u << 24); break;
-        case 'S': cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 't':
+            cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024);
+            break;
+        case 'n':
+            cfg.steps = parse_u64(optarg, "-n", 1, UINT64_MAX);
+            break;
+        case 'w':
+            cfg.wset = parse_u64(optarg, "-w", 1, 1u << 24);
+            break;
+        case 'S':
+            cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-t threads] [-n steps/thread] [-w working set] [-S seed]"

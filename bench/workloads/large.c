@@ -80,10 +80,18 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "n:k:S:s:h")) != -1) {
         switch (opt) {
-        case 'n': cfg.steps = parse_u64(optarg, "-n", 1, UINT64_MAX); break;
-        case 'k': cfg.slots = parse_u64(optarg, "-k", 1, 4096); break;
-        case 'S': cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 'n':
+            cfg.steps = parse_u64(optarg, "-n", 1, UINT64_MAX);
+            break;
+        case 'k':
+            cfg.slots = parse_u64(optarg, "-k", 1, 4096);
+            break;
+        case 'S':
+            cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr, "usage: %s [-n steps] [-k slots] [-S seed] [-s scale]\n", argv[0]);
             return opt == 'h' ? 0 : EXIT_USAGE;

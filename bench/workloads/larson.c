@@ -86,14 +86,30 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "t:r:n:o:m:M:S:s:h")) != -1) {
         switch (opt) {
-        case 't': cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024); break;
-        case 'r': cfg.rounds = (unsigned)parse_u64(optarg, "-r", 1, 1000000); break;
-        case 'n': cfg.slots = parse_u64(optarg, "-n", 1, 1u << 24); break;
-        case 'o': cfg.ops = parse_u64(optarg, "-o", 1, UINT64_MAX); break;
-        case 'm': cfg.min_size = parse_u64(optarg, "-m", 1, 1u << 30); break;
-        case 'M': cfg.max_size = parse_u64(optarg, "-M", 1, 1u << 30); break;
-        case 'S': cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 't':
+            cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024);
+            break;
+        case 'r':
+            cfg.rounds = (unsigned)parse_u64(optarg, "-r", 1, 1000000);
+            break;
+        case 'n':
+            cfg.slots = parse_u64(optarg, "-n", 1, 1u << 24);
+            break;
+        case 'o':
+            cfg.ops = parse_u64(optarg, "-o", 1, UINT64_MAX);
+            break;
+        case 'm':
+            cfg.min_size = parse_u64(optarg, "-m", 1, 1u << 30);
+            break;
+        case 'M':
+            cfg.max_size = parse_u64(optarg, "-M", 1, 1u << 30);
+            break;
+        case 'S':
+            cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-t threads] [-r rounds] [-n slots/thread] [-o ops/round]\n"

@@ -115,13 +115,27 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "t:r:n:l:x:S:s:h")) != -1) {
         switch (opt) {
-        case 't': cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024); break;
-        case 'r': cfg.rounds = (unsigned)parse_u64(optarg, "-r", 1, 1000000); break;
-        case 'n': cfg.steps = parse_u64(optarg, "-n", 1, UINT64_MAX); break;
-        case 'l': cfg.live = parse_u64(optarg, "-l", 1, 1u << 24); break;
-        case 'x': cfg.xchg = parse_u64(optarg, "-x", 1, 1u << 24); break;
-        case 'S': cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 't':
+            cfg.threads = (unsigned)parse_u64(optarg, "-t", 1, 1024);
+            break;
+        case 'r':
+            cfg.rounds = (unsigned)parse_u64(optarg, "-r", 1, 1000000);
+            break;
+        case 'n':
+            cfg.steps = parse_u64(optarg, "-n", 1, UINT64_MAX);
+            break;
+        case 'l':
+            cfg.live = parse_u64(optarg, "-l", 1, 1u << 24);
+            break;
+        case 'x':
+            cfg.xchg = parse_u64(optarg, "-x", 1, 1u << 24);
+            break;
+        case 'S':
+            cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-t threads] [-r rounds] [-n steps/thread/round] [-l live objects]\n"

@@ -31,8 +31,13 @@ static struct {
     pthread_cond_t not_empty, not_full;
     struct batch *head, *tail;
     unsigned len, producers_left;
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL,
-       0, 0};
+} q = {PTHREAD_MUTEX_INITIALIZER,
+       PTHREAD_COND_INITIALIZER,
+       PTHREAD_COND_INITIALIZER,
+       NULL,
+       NULL,
+       0,
+       0};
 
 struct stats {
     struct rng rng;
@@ -81,8 +86,8 @@ static void *producer(void *arg)
         b->n = cfg.batch;
         for (uint64_t k = 0; k < cfg.batch; k++) {
             uint64_t p = rng_below(&st->rng, 100);
-            size_t n = p < 90 ? rng_range(&st->rng, SELF_MIN, 512)
-                              : rng_range(&st->rng, 513, MAX_OBJ);
+            size_t n =
+                p < 90 ? rng_range(&st->rng, SELF_MIN, 512) : rng_range(&st->rng, 513, MAX_OBJ);
             uint64_t tag = rng_next(&st->rng);
             void *o = malloc(n);
             if (!o)
@@ -124,13 +129,27 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "p:c:b:n:q:S:s:h")) != -1) {
         switch (opt) {
-        case 'p': cfg.producers = (unsigned)parse_u64(optarg, "-p", 1, 512); break;
-        case 'c': cfg.consumers = (unsigned)parse_u64(optarg, "-c", 1, 512); break;
-        case 'b': cfg.batches = parse_u64(optarg, "-b", 1, UINT64_MAX); break;
-        case 'n': cfg.batch = parse_u64(optarg, "-n", 1, 1u << 20); break;
-        case 'q': cfg.qmax = (unsigned)parse_u64(optarg, "-q", 1, 1u << 20); break;
-        case 'S': cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX); break;
-        case 's': scale = parse_scale(optarg); break;
+        case 'p':
+            cfg.producers = (unsigned)parse_u64(optarg, "-p", 1, 512);
+            break;
+        case 'c':
+            cfg.consumers = (unsigned)parse_u64(optarg, "-c", 1, 512);
+            break;
+        case 'b':
+            cfg.batches = parse_u64(optarg, "-b", 1, UINT64_MAX);
+            break;
+        case 'n':
+            cfg.batch = parse_u64(optarg, "-n", 1, 1u << 20);
+            break;
+        case 'q':
+            cfg.qmax = (unsigned)parse_u64(optarg, "-q", 1, 1u << 20);
+            break;
+        case 'S':
+            cfg.seed = parse_u64(optarg, "-S", 0, UINT64_MAX);
+            break;
+        case 's':
+            scale = parse_scale(optarg);
+            break;
         default:
             fprintf(stderr,
                     "usage: %s [-p producers] [-c consumers] [-b batches/producer]\n"
