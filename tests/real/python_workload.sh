@@ -1,6 +1,7 @@
 #!/bin/sh
 # python3 with an allocation-heavy script (every object through malloc
-# thanks to PYTHONMALLOC=malloc): same output with and without slabdbg,
+# thanks to PYTHONMALLOC=malloc) and a script with threads, a fork-based
+# process pool and a subprocess: same output with and without slabdbg,
 # run through "slabdbg run --".
 . "$(dirname "$0")/lib.sh"
 need_prog python3
@@ -14,4 +15,13 @@ st=$?
 set -e
 expect_status 0 "$st" "python3 under slabdbg"
 compare_outputs out
-check_stats 1
+
+run_plain "$PY" "$REAL_DIR/threads_fork.py" >"$WORK/plain/out2"
+set +e
+run_cli "$PY" "$REAL_DIR/threads_fork.py" >"$WORK/preload/out2" 2>"$WORK/preload/stderr"
+st=$?
+set -e
+expect_status 0 "$st" "python3 threads/fork script under slabdbg"
+compare_outputs out2
+# the interpreter, three pool workers and the subprocess at least
+check_stats 5
