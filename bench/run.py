@@ -155,6 +155,7 @@ class Result:
         self.ok = False
         self.time = None
         self.rss_kib = None
+        self.cpu = None  # user + system seconds
         self.status = ""  # "" when ok, else the reason
         self.check = None
         self.stdout = ""
@@ -228,6 +229,7 @@ def run_once(argv, env_delta, base_env, timeout, launcher):
         _, status, usage = os.wait4(pid, 0)
         res.time = elapsed
         res.rss_kib = usage.ru_maxrss
+        res.cpu = usage.ru_utime + usage.ru_stime
         out.seek(0)
         err.seek(0)
         res.stdout = out.read().decode(errors="replace")
@@ -244,6 +246,8 @@ def run_once(argv, env_delta, base_env, timeout, launcher):
             code, sig = int(m.group(1)), int(m.group(2))
             res.rss_kib = int(m.group(3))
             res.time = float(m.group(4))
+            m = re.search(r"user_s=([0-9.]+) sys_s=([0-9.]+)", line)
+            res.cpu = float(m.group(1)) + float(m.group(2)) if m else None
         else:
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
             sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
@@ -390,6 +394,8 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(REPO_DIR, "build"), help="CMake build directory (default: build/)")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is killed (default 60)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--stat", choices=("median", "min"), default="median",
+                    help="how repetitions are summarised (default median; min resists interference)")
     ap.add_argument("--json", metavar="PATH", help="write every run to PATH (default: bench/results/<time>.json)")
     ap.add_argument("--no-save", action="store_true", help="do not write the JSON results file")
     ap.add_argument("--keep-going", action="store_true", help="keep repeating a workload for an allocator after it failed once")
@@ -399,6 +405,7 @@ def main():
     ap.add_argument("--list", action="store_true", help="list workloads and allocators, then exit")
     args = ap.parse_args()
 
+    summarise = statistics.median if args.stat == "median" else min
     reps = args.reps if args.reps is not None else (2 if args.quick else 5)
     if reps < 1:
         sys.exit("run.py: --reps must be at least 1")
@@ -576,7 +583,7 @@ def main():
             if a.name in failed[w.name]:
                 summary.append("%s FAIL" % a.name)
             elif rs:
-                summary.append("%s %ss" % (a.name, fmt_time(statistics.median(r.time for r in rs))))
+                summary.append("%s %ss" % (a.name, fmt_time(summarise([r.time for r in rs]))))
         print("[%5.0fs] %-14s %s" % (time.time() - t_start, w.name, "  ".join(summary)), file=sys.stderr)
 
     # ---- interference: CPU used by other processes while we measured
@@ -604,8 +611,8 @@ def main():
             rs = results[w.name][a.name]
             if a.name not in failed[w.name] and rs:
                 med[(w.name, a.name)] = (
-                    statistics.median(r.time for r in rs),
-                    statistics.median(r.rss_kib for r in rs),
+                    summarise([r.time for r in rs]),
+                    summarise([r.rss_kib for r in rs]),
                 )
     for w in runnable:
         row = [w.name]
@@ -643,9 +650,9 @@ def main():
     )
     envs = " ".join("%s=%s" % kv for kv in env_extra.items())
     info = (
-        "%d rep(s), scale %g, %d CPU(s); median wall time in seconds and median peak RSS, "
+        "%d rep(s), scale %g, %d CPU(s); %s wall time in seconds and %s peak RSS, "
         "(ratio to %s); %s%s"
-        % (reps, scale, os.cpu_count() or 0, baseline, libs, "; env for slabdbg/extra: " + envs if envs else "")
+        % (reps, scale, os.cpu_count() or 0, args.stat, args.stat, baseline, libs, "; env for slabdbg/extra: " + envs if envs else "")
     )
     if args.markdown:
         print(info + "\n")
@@ -681,6 +688,7 @@ def main():
         data = {
             "date": datetime.datetime.now().isoformat(timespec="seconds"),
             "reps": reps,
+            "stat": args.stat,
             "scale": scale,
             "cpus": os.cpu_count(),
             "baseline": baseline,
@@ -690,7 +698,8 @@ def main():
             "runs": {
                 wn: {
                     an: [
-                        {"ok": r.ok, "time": r.time, "rss_kib": r.rss_kib, "status": r.status, "check": r.check}
+                        {"ok": r.ok, "time": r.time, "cpu": r.cpu, "rss_kib": r.rss_kib,
+                         "status": r.status, "check": r.check}
                         for r in rs
                     ]
                     for an, rs in per.items()

@@ -16,6 +16,7 @@
  * started already).  RESULT receives one line:
  *
  *     exit=<status or -1> signal=<number or 0> maxrss_kib=<n> wall_s=<seconds>
+ *     user_s=<seconds> sys_s=<seconds>
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -95,9 +96,11 @@ int main(int argc, char **argv)
         perror("bench_launch: wait4");
         return 2;
     }
-    fprintf(out, "exit=%d signal=%d maxrss_kib=%ld wall_s=%.6f\n",
+    fprintf(out, "exit=%d signal=%d maxrss_kib=%ld wall_s=%.6f user_s=%.6f sys_s=%.6f\n",
             WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-            WIFSIGNALED(status) ? WTERMSIG(status) : 0, ru.ru_maxrss, wall);
+            WIFSIGNALED(status) ? WTERMSIG(status) : 0, ru.ru_maxrss, wall,
+            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6,
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6);
     if (fclose(out) != 0) {
         perror("bench_launch: result file");
         return 2;
