@@ -1,7 +1,8 @@
 /*
  * A shared object the symbolizer test dlopen's after its first lookup: the
  * symbolizer must notice the new module, and find the static function in
- * it (.symtab, not .dynsym) with its file:line.
+ * it (.symtab, not .dynsym) with its file:line, though the object has no
+ * .debug_aranges (removed after the build).
  */
 #include <stdint.h>
 

@@ -7,8 +7,10 @@
  *   - a return address (minus 1) names the caller and the line of the call;
  *   - an address in libc names libc and its write function;
  *   - a library dlopen'ed after the first lookup is found, static function
- *     and file:line included; once dlclose'd, its addresses are not named;
- *   - several threads at once get the same answers;
+ *     and file:line included (the library has no .debug_aranges); once
+ *     dlclose'd, its addresses are not named;
+ *   - several threads at once get the same answers, while another one
+ *     loads and unloads a library;
  *   - nothing is written to stderr;
  * and, in a child with SLABDBG_NO_LIBDW=1 (or a build without libdw
  * headers), the degraded mode: exported symbols only, module+offset for
@@ -28,21 +30,23 @@
 #include "testutil.h"
 
 #define NO_LIBDW_LINE                                                                              \
-    "slabdbg: libdw.so.1 not found: stacks show exported symbols only (install libdw1 for "       \
+    "slabdbg: libdw.so.1 not found: stacks show exported symbols only (install libdw1 for "        \
     "static functions and file:line)\n"
 #define NO_LIBDW_BUILD_LINE                                                                        \
     "slabdbg: built without libdw support: stacks show exported symbols only\n"
 
-enum { LOCAL_WORK_LINE = __LINE__ + 1 };
-static NOINLINE int local_work(int x)
-{
-    return x * 7 + 3;
-}
-
+/* In this order (kept at -O0): the exported symbol nearest below local_work
+ * is exported_work, which must not be given for it in the degraded mode. */
 enum { EXPORTED_WORK_LINE = __LINE__ + 1 };
 __attribute__((visibility("default"))) NOINLINE int exported_work(int x)
 {
-    return local_work(x) + 1;
+    return x * 5 + 1;
+}
+
+enum { LOCAL_WORK_LINE = __LINE__ + 1 };
+static NOINLINE int local_work(int x)
+{
+    return exported_work(x) + 3;
 }
 
 static char exe_path[4096];
@@ -67,10 +71,14 @@ static uintptr_t main_bias(void)
     return bias;
 }
 
+/* libc's own write, even when something (a sanitizer) interposes one. */
 static uintptr_t libc_write(void)
 {
-    void *p = dlsym(RTLD_DEFAULT, "write");
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    void *p = libc ? dlsym(libc, "write") : dlsym(RTLD_DEFAULT, "write");
     REQUIRE(p != NULL, "dlsym(write) failed");
+    if (libc)
+        dlclose(libc);
     return (uintptr_t)p;
 }
 
@@ -87,15 +95,16 @@ static NOINLINE uintptr_t call_site(int *line)
     return ra;
 }
 
-static void check_entry(const char *what, uintptr_t pc, const struct sym_info *si,
-                        const char *func, int def_line, bool full)
+static void check_entry(const char *what, uintptr_t pc, const struct sym_info *si, const char *func,
+                        int def_line, bool full)
 {
     CHECK(si->pc == pc, "%s: pc %#" PRIxPTR, what, si->pc);
     CHECK(si->module && strcmp(si->module, exe_path) == 0, "%s: module %s, expected %s", what,
           si->module ? si->module : "(null)", exe_path);
     CHECK(si->module_base == main_bias(), "%s: module_base %#" PRIxPTR ", expected %#" PRIxPTR,
           what, si->module_base, main_bias());
-    if (!full) return;
+    if (!full)
+        return;
     CHECK(strcmp(si->func, func) == 0, "%s: func '%s'", what, si->func);
     CHECK(si->offset == 0, "%s: offset %#" PRIxPTR, what, si->offset);
     CHECK(si->size > 0 && si->size < 4096, "%s: size %#" PRIxPTR, what, si->size);
@@ -164,8 +173,8 @@ static int degraded_child(const char *expected_notice)
     CHECK(r.rc_exported == 0, "exported: rc %d", r.rc_exported);
     check_entry("exported (degraded)", (uintptr_t)&exported_work, &r.exported, NULL, 0, false);
     CHECK(strcmp(r.exported.func, "exported_work") == 0, "exported: func '%s'", r.exported.func);
-    CHECK(r.exported.offset == 0 && r.exported.size > 0, "exported: offset/size %#" PRIxPTR
-          "/%#" PRIxPTR, r.exported.offset, r.exported.size);
+    CHECK(r.exported.offset == 0 && r.exported.size > 0,
+          "exported: offset/size %#" PRIxPTR "/%#" PRIxPTR, r.exported.offset, r.exported.size);
     CHECK(r.exported.file[0] == '\0' && r.exported.line == 0, "exported: file:line %s:%d",
           r.exported.file, r.exported.line);
 
@@ -189,7 +198,8 @@ static void run_degraded(const char *expected_notice, bool set_env)
     pid_t pid = fork();
     REQUIRE(pid >= 0, "fork failed");
     if (pid == 0) {
-        if (set_env) setenv("SLABDBG_NO_LIBDW", "1", 1);
+        if (set_env)
+            setenv("SLABDBG_NO_LIBDW", "1", 1);
         _exit(degraded_child(expected_notice));
     }
     int status = 0;
@@ -250,19 +260,28 @@ static void test_libc(void)
     struct sym_info si;
     int rc = symbolize_pc((uintptr_t)&write, &si);
     CHECK(rc == 0 && si.module != NULL, "&write: rc %d", rc);
-    if ((uintptr_t)&write == libc_write()) check_libc_write(&si, rc);
+    if ((uintptr_t)&write == libc_write())
+        check_libc_write(&si, rc);
+}
+
+/* dlopen's the test's shared object; returns its static function's address
+ * and the line of its definition. */
+static uintptr_t dso_open(void **h, int *line)
+{
+    *h = dlopen(SYMBOLIZE_TEST_DSO, RTLD_NOW | RTLD_LOCAL);
+    REQUIRE(*h != NULL, "dlopen %s: %s", SYMBOLIZE_TEST_DSO, dlerror());
+    void *sym = dlsym(*h, "symbolize_dso_probe");
+    REQUIRE(sym != NULL, "dlsym(symbolize_dso_probe) failed");
+    uintptr_t (*probe)(int *);
+    memcpy(&probe, &sym, sizeof(probe));
+    return probe(line);
 }
 
 static void test_dlopen_later(void)
 {
-    void *h = dlopen(SYMBOLIZE_TEST_DSO, RTLD_NOW | RTLD_LOCAL);
-    REQUIRE(h != NULL, "dlopen %s: %s", SYMBOLIZE_TEST_DSO, dlerror());
-    uintptr_t (*probe)(int *);
-    void *sym = dlsym(h, "symbolize_dso_probe");
-    REQUIRE(sym != NULL, "dlsym(symbolize_dso_probe) failed");
-    memcpy(&probe, &sym, sizeof(probe));
+    void *h;
     int line = 0;
-    uintptr_t pc = probe(&line);
+    uintptr_t pc = dso_open(&h, &line);
 
     struct sym_info si;
     int rc = symbolize_pc(pc, &si);
@@ -285,12 +304,7 @@ static void test_dlopen_later(void)
           "kept module name damaged");
 
     /* And loaded again. */
-    h = dlopen(SYMBOLIZE_TEST_DSO, RTLD_NOW | RTLD_LOCAL);
-    REQUIRE(h != NULL, "dlopen again: %s", dlerror());
-    sym = dlsym(h, "symbolize_dso_probe");
-    REQUIRE(sym != NULL, "dlsym(symbolize_dso_probe) failed");
-    memcpy(&probe, &sym, sizeof(probe));
-    pc = probe(&line);
+    pc = dso_open(&h, &line);
     rc = symbolize_pc(pc, &si);
     CHECK(rc == 0 && strcmp(si.func, "dso_local_helper") == 0 && si.line > 0,
           "dso reloaded: rc %d func '%s' line %d", rc, si.func, si.line);
@@ -316,14 +330,31 @@ static void test_format(void)
     CHECK(strcmp(buf, "thing_do+0x2b") == 0, "'%s'", buf);
 
     si.size = 0x70;
-    CHECK(sym_format(&si, buf, sizeof(buf)) == 18 && strcmp(buf, "thing_do+0x2b/0x70") == 0,
-          "'%s'", buf);
+    CHECK(sym_format(&si, buf, sizeof(buf)) == 18 && strcmp(buf, "thing_do+0x2b/0x70") == 0, "'%s'",
+          buf);
     CHECK(sym_format(&si, buf, 6) == 5 && strcmp(buf, "thing") == 0, "truncated: '%s'", buf);
     CHECK(sym_format(&si, buf, 0) == 0, "size 0");
 
     CHECK(symbolize_pc(0, &si) == -1 && si.module == NULL && si.func[0] == '\0', "pc 0");
     sym_format(&si, buf, sizeof(buf));
     CHECK(strcmp(buf, "0x0") == 0, "pc 0: '%s'", buf);
+}
+
+/* Addresses in no module: the stack (above every module, where libdw's
+ * lookup alone would name the last one) and the heap (between modules). */
+static void test_misses(void)
+{
+    volatile int on_stack = 0;
+    struct sym_info si;
+    int rc = symbolize_pc((uintptr_t)&on_stack, &si);
+    CHECK(rc == -1 && si.module == NULL && si.func[0] == '\0', "stack: rc %d module %s func '%s'",
+          rc, si.module ? si.module : "(null)", si.func);
+
+    void *p = malloc(64);
+    rc = symbolize_pc((uintptr_t)p, &si);
+    CHECK(rc == -1 && si.module == NULL, "heap: rc %d module %s", rc,
+          si.module ? si.module : "(null)");
+    free(p);
 }
 
 /* --------------------------------------------------------------- threads */
@@ -354,12 +385,31 @@ static void *thread_main(void *arg)
     return (void *)bad;
 }
 
+/* Loads and unloads the shared object meanwhile: the other threads' lookups
+ * run into reports of the module list. */
+static void *churn_main(void *arg)
+{
+    (void)arg;
+    long bad = 0;
+    for (int i = 0; i < ROUNDS / 5; i++) {
+        void *h;
+        int line;
+        struct sym_info si;
+        uintptr_t pc = dso_open(&h, &line);
+        symbolize_pc(pc, &si);
+        bad += strcmp(si.func, "dso_local_helper") != 0 || si.line < line;
+        dlclose(h);
+    }
+    return (void *)bad;
+}
+
 static void test_threads(void)
 {
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        REQUIRE(pthread_create(&t[i], NULL, thread_main, NULL) == 0, "pthread_create failed");
-    for (int i = 0; i < THREADS; i++) {
+    pthread_t t[THREADS + 1];
+    for (int i = 0; i <= THREADS; i++)
+        REQUIRE(pthread_create(&t[i], NULL, i < THREADS ? thread_main : churn_main, NULL) == 0,
+                "pthread_create failed");
+    for (int i = 0; i <= THREADS; i++) {
         void *bad;
         pthread_join(t[i], &bad);
         CHECK(bad == NULL, "thread %d: %ld different answers", i, (long)(intptr_t)bad);
@@ -374,17 +424,23 @@ int main(void)
     exe_path[n] = '\0';
 
 #ifdef SYMBOLIZE_TEST_NO_LIBDW_BUILD
-    /* Built without libdw headers: the degraded mode is all there is. */
-    run_degraded(NO_LIBDW_BUILD_LINE, false);
+    const bool libdw_build = false;
 #else
-    /* Before any lookup here: the child starts from a fresh symbolizer. */
-    run_degraded(NO_LIBDW_LINE, true);
-    test_functions();
-    test_return_address();
-    test_libc();
-    test_dlopen_later();
-    test_threads();
+    const bool libdw_build = true;
 #endif
+    if (libdw_build) {
+        /* Before any lookup here: the child starts from a fresh symbolizer. */
+        run_degraded(NO_LIBDW_LINE, true);
+        test_functions();
+        test_return_address();
+        test_libc();
+        test_dlopen_later();
+        test_threads();
+    } else {
+        /* Built without libdw headers: the degraded mode is all there is. */
+        run_degraded(NO_LIBDW_BUILD_LINE, false);
+    }
     test_format();
+    test_misses();
     return test_finish();
 }
