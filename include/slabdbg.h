@@ -40,6 +40,7 @@ typedef unsigned int slab_flags_t;
 #define SLAB_STORE_USER 0x00010000u         /* U */
 #define SLAB_TRACE 0x00200000u              /* T */
 #define SLAB_FAILSLAB 0x02000000u           /* A */
+#define SLAB_GUARD 0x04000000u              /* G: guard pages (slabdbg) */
 
 /* Named caches.  `name` is copied.  `align` 0 means the natural alignment
  * (8, or 16 for objects of 16 bytes and more); otherwise a power of two.
@@ -67,6 +68,18 @@ void *kcalloc(size_t n, size_t size, gfp_t flags);
 void *krealloc(const void *obj, size_t new_size, gfp_t flags);
 void kfree(const void *obj);
 size_t ksize(const void *obj);
+
+/* Checks every object of every debugged cache now (poison, red zones,
+ * padding, free lists, counters) and reports what is broken.  Returns the
+ * number of problems found.  Also triggered by a signal (option
+ * validate_signal) and at exit (option validate_at_exit). */
+int slabdbg_validate(void);
+/* Prints, for each debugged cache with SLAB_STORE_USER, its live objects
+ * grouped by allocation stack (alloc_traces) and by the stack that last
+ * freed them (free_traces), like /sys/kernel/debug/slab/<cache>/. */
+void slabdbg_print_traces(int fd);
+/* Number of reports made so far in this process. */
+unsigned long slabdbg_report_count(void);
 
 /* Introspection. */
 const char *slabdbg_version(void);

@@ -21,6 +21,8 @@ want sqlite3 sqlite3
 want git git
 want perl perl
 want tclsh tcl
+want /usr/include/elfutils/libdwfl.h libdw-dev
+want /usr/lib/x86_64-linux-gnu/libunwind.so.8 libunwind8
 if [ "${1:-}" = "--bench" ]; then
     lib=/usr/lib/x86_64-linux-gnu
     want $lib/libjemalloc.so.2 libjemalloc2

@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "debug/debug.h"
+#include "debug/slub_debug.h"
+#include "front/options.h"
 
 #ifndef KEEP_EMPTY
 #define KEEP_EMPTY 1
@@ -51,33 +54,67 @@ static void cache_geometry(struct kmem_cache *c)
     c->objects = (uint32_t)(((size_t)best << SLICE_SHIFT) / stride);
 }
 
+/* The debug flags a cache gets: its own creation flags and SLABDBG. */
+static slab_flags_t cache_debug_flags(const char *name, slab_flags_t flags)
+{
+    if (flags & SLAB_NO_DEBUG)
+        return 0;
+    slab_flags_t f = (flags | slub_debug_flags(&slub_debug, name)) & SLAB_DEBUG_FLAGS;
+    if (f & SLAB_GUARD) {
+        static _Atomic int warned;
+        if (!atomic_exchange(&warned, 1))
+            options_warn("SLABDBG: G (guard mode) is not available in this version; ignored");
+        f &= ~SLAB_GUARD;
+    }
+    return f;
+}
+
 int cache_setup(struct kmem_cache *c, const char *name, size_t size, size_t align,
                 slab_flags_t flags, void (*ctor)(void *))
 {
     memset(c, 0, sizeof(*c));
     pthread_mutex_init(&c->lock, NULL);
     size_t len = strlen(name);
-    if (len >= sizeof(c->name)) len = sizeof(c->name) - 1;
+    if (len >= sizeof(c->name))
+        len = sizeof(c->name) - 1;
     memcpy(c->name, name, len);
-    if (align == 0) align = size >= 16 ? 16 : 8;
-    if (flags & SLAB_HWCACHE_ALIGN && align < 64 && size > 32) align = 64;
+    if (align == 0)
+        align = size >= 16 ? 16 : 8;
+    if (flags & SLAB_HWCACHE_ALIGN && align < 64 && size > 32)
+        align = 64;
     c->size = (uint32_t)size;
-    c->align = (uint32_t)align;
-    c->flags = flags;
+    c->flags = flags & ~SLAB_NO_DEBUG;
     c->ctor = ctor;
-    /* With a constructor the object must keep its constructed state while
-     * free, so the free pointer goes behind it (as in SLUB). */
+    c->is_kmalloc = (flags & SLAB_KMALLOC) != 0;
+    c->bin = NO_BIN;
+    c->keep_empty = KEEP_EMPTY;
+    c->batch = 1;
+    c->xfer_max = 0;
+    /* Without debugging: objects back to back; with a constructor the free
+     * pointer goes behind the object, so constructed state survives (SLUB). */
     size_t stride = align_up(size ? size : 1, sizeof(void *));
     if (ctor) {
         c->fp_offset = (uint32_t)stride;
         stride += sizeof(void *);
     }
+    c->align = (uint32_t)align;
     c->stride = (uint32_t)align_up(stride, align);
     cache_geometry(c);
-    c->bin = NO_BIN;
-    c->keep_empty = KEEP_EMPTY;
-    c->batch = 1;
-    c->xfer_max = 0;
+    c->debug = cache_debug_flags(c->name, flags);
+    if (!c->debug)
+        return 0;
+    uint16_t plain_slices = c->slab_slices;
+    /* Debugged kmalloc caches promise at most 64-byte alignment: a left red
+     * zone as large as a 4 KiB alignment would triple the object. */
+    if (c->is_kmalloc && c->align > 64)
+        c->align = 64;
+    debug_cache_setup(c);
+    cache_geometry(c);
+    if (slub_debug.higher_order_disable && c->slab_slices > plain_slices) {
+        /* O: debugging would need bigger slabs; switch it off here. */
+        c->debug = 0;
+        return cache_setup(c, name, size, align, flags | SLAB_NO_DEBUG, ctor);
+    }
     return 0;
 }
 
@@ -96,18 +133,22 @@ void kmalloc_caches_init(void)
         for (int j = 0; j < nd; j++)
             name[8 + j] = digits[nd - 1 - j];
         name[8 + nd] = 0;
-        /* Natural alignment: 8 for kmalloc-8, 16 above; powers of two are
-         * aligned to their size by the slab layout anyway. */
-        cache_setup(c, name, size, 0, 0, NULL);
-        if (size <= TCACHE_MAX_SIZE) {
-            /* Bin capacity: about 16 KiB of objects, 4..256 of them. */
+        /* Natural alignment: the largest power of two dividing the size. */
+        size_t align = size & -size;
+        if (align < 8)
+            align = 8;
+        cache_setup(c, name, size, align > SLICE_SIZE ? SLICE_SIZE : align, SLAB_KMALLOC, NULL);
+        if (size <= TCACHE_MAX_SIZE && !c->debug) {
+            /* Bin capacity: about TCACHE_BYTES of objects, 4..256 of them. */
             uint32_t max = (uint32_t)(TCACHE_BYTES / size);
-            if (max < 4) max = 4;
-            if (max > 256) max = 256;
+            if (max < 4)
+                max = 4;
+            if (max > 256)
+                max = 256;
             c->bin = (uint8_t)i;
             c->tcache_max = max;
             c->batch = max / 2;
-            /* Transfer cache: up to 256 KiB of objects per class. */
+            /* Transfer cache: up to XFER_BYTES of objects per class. */
             size_t per = (size_t)c->batch * size;
             size_t nb = XFER_BYTES / per;
             c->xfer_max = (uint32_t)(nb < 1 ? 1 : nb > XFER_MAX ? XFER_MAX : nb);
@@ -124,9 +165,11 @@ static inline void *slab_take(struct kmem_cache *c, struct slab *s)
     } else {
         obj = s->bump;
         s->bump += s->size;
-        if (c->ctor) c->ctor(obj);
+        if (c->ctor)
+            c->ctor(obj);
     }
-    if (s->inuse++ == 0) c->nr_empty--;
+    if (s->inuse++ == 0)
+        c->nr_empty--;
     if (s->inuse == s->objects) {
         list_del(c, s);
         list_add_head(c, s, SLAB_ON_FULL);
@@ -137,9 +180,11 @@ static inline void *slab_take(struct kmem_cache *c, struct slab *s)
 static struct slab *cache_partial_or_new(struct kmem_cache *c)
 {
     struct slab *s = c->partial;
-    if (s) return s;
+    if (s)
+        return s;
     s = slab_new(c);
-    if (s) c->nr_empty++; /* a slab on the partial list with inuse 0 counts as empty */
+    if (s)
+        c->nr_empty++; /* a slab on the partial list with inuse 0 counts as empty */
     return s;
 }
 
@@ -155,7 +200,8 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
     unsigned got = 0;
     while (got < want) {
         struct slab *s = cache_partial_or_new(c);
-        if (!s) break;
+        if (!s)
+            break;
         do {
             void *obj = slab_take(c, s);
             *(void **)obj = list; /* thread-cache lists link through word 0 */
@@ -165,7 +211,8 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
     }
     pthread_mutex_unlock(&c->lock);
     *head = list;
-    if (!got) errno = ENOMEM;
+    if (!got)
+        errno = ENOMEM;
     return got;
 }
 
@@ -174,9 +221,11 @@ void *cache_alloc_one(struct kmem_cache *c)
     pthread_mutex_lock(&c->lock);
     void *obj = NULL;
     struct slab *s = cache_partial_or_new(c);
-    if (s) obj = slab_take(c, s);
+    if (s)
+        obj = slab_take(c, s);
     pthread_mutex_unlock(&c->lock);
-    if (!obj) errno = ENOMEM;
+    if (!obj)
+        errno = ENOMEM;
     return obj;
 }
 
@@ -229,6 +278,7 @@ void cache_release_empty(struct kmem_cache *c)
 {
     pthread_mutex_lock(&c->lock);
     xfer_drain_locked(c);
+    debug_quarantine_drain(c);
     struct slab *s = c->partial;
     while (s) {
         struct slab *next = s->next;

@@ -45,7 +45,8 @@ static void huge_link(struct segment *seg)
 {
     seg->prev = NULL;
     seg->next = huge_list;
-    if (huge_list) huge_list->prev = seg;
+    if (huge_list)
+        huge_list->prev = seg;
     huge_list = seg;
 }
 
@@ -55,7 +56,8 @@ static void huge_unlink(struct segment *seg)
         seg->prev->next = seg->next;
     else
         huge_list = seg->next;
-    if (seg->next) seg->next->prev = seg->prev;
+    if (seg->next)
+        seg->next->prev = seg->prev;
 }
 
 /* A cached mapping that fits `size` at `offset` without wasting more than
@@ -65,10 +67,13 @@ static struct segment *huge_cache_take(size_t offset, size_t size)
     int best = -1;
     for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
         struct segment *seg = huge_cache[i];
-        if (!seg || seg->map_size < offset + size || seg->map_size / 2 > offset + size) continue;
-        if (best < 0 || seg->map_size < huge_cache[best]->map_size) best = i;
+        if (!seg || seg->map_size < offset + size || seg->map_size / 2 > offset + size)
+            continue;
+        if (best < 0 || seg->map_size < huge_cache[best]->map_size)
+            best = i;
     }
-    if (best < 0) return NULL;
+    if (best < 0)
+        return NULL;
     struct segment *seg = huge_cache[best];
     huge_cache[best] = NULL;
     huge_cache_bytes -= seg->map_size;
@@ -77,7 +82,8 @@ static struct segment *huge_cache_take(size_t offset, size_t size)
 
 void *huge_alloc(size_t size, size_t align, bool zero)
 {
-    if (align < 16) align = 16;
+    if (align < 16)
+        align = 16;
     size_t offset = huge_offset(align);
     if (size > ((size_t)1 << VA_BITS) || offset > ((size_t)1 << VA_BITS)) {
         errno = ENOMEM;
@@ -121,7 +127,8 @@ void *huge_alloc(size_t size, size_t align, bool zero)
 
     pthread_mutex_lock(&huge_lock);
     huge_link(seg);
-    if (!big_align) segmap_set(seg, true);
+    if (!big_align)
+        segmap_set(seg, true);
     pthread_mutex_unlock(&huge_lock);
     atomic_fetch_add_explicit(&stat_huge_allocs, 1, memory_order_relaxed);
     return s->start;
@@ -168,7 +175,8 @@ void huge_free(struct slab *s)
         pthread_mutex_unlock(&huge_lock);
         return;
     }
-    if (!seg->big_align) segmap_set(seg, false);
+    if (!seg->big_align)
+        segmap_set(seg, false);
     pthread_mutex_unlock(&huge_lock);
     os_unmap(seg, seg->map_size);
 }
@@ -208,7 +216,8 @@ static void huge_rebase(struct segment *seg, size_t offset)
         seg->prev->next = seg;
     else
         huge_list = seg;
-    if (seg->next) seg->next->prev = seg;
+    if (seg->next)
+        seg->next->prev = seg;
 }
 
 /* Resizes a huge object without copying: in place when the class of the
@@ -222,10 +231,12 @@ void *huge_realloc(struct slab *s, void *p, size_t size)
         seg->huge_size = size;
         return p;
     }
-    if (seg->big_align || size <= KMALLOC_MAX) return NULL;
+    if (seg->big_align || size <= KMALLOC_MAX)
+        return NULL;
     size_t offset = (size_t)(s->start - (char *)seg);
     size_t new_map = align_up(offset + size, PAGE_SIZE_MIN);
-    if (new_map < size) return NULL;
+    if (new_map < size)
+        return NULL;
     pthread_mutex_lock(&huge_lock);
     if (mremap(seg, seg->map_size, new_map, 0) == MAP_FAILED) {
         /* Cannot resize in place: reserve an aligned range and move there. */
@@ -233,7 +244,8 @@ void *huge_realloc(struct slab *s, void *p, size_t size)
         if (!dst ||
             mremap(seg, seg->map_size, new_map, MREMAP_MAYMOVE | MREMAP_FIXED, dst) == MAP_FAILED) {
             pthread_mutex_unlock(&huge_lock);
-            if (dst) os_unmap(dst, new_map);
+            if (dst)
+                os_unmap(dst, new_map);
             return NULL;
         }
         segmap_set(seg, false);

@@ -39,6 +39,7 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define INTERNAL __attribute__((visibility("hidden")))
+#define EXPORT __attribute__((visibility("default")))
 #define NOINLINE __attribute__((noinline))
 
 #define PAGE_SIZE_MIN 4096u
@@ -70,7 +71,8 @@
 
 static inline unsigned size_class(size_t n)
 {
-    if (n <= 128) return n <= 8 ? 0 : (unsigned)((n + 15) >> 4);
+    if (n <= 128)
+        return n <= 8 ? 0 : (unsigned)((n + 15) >> 4);
     unsigned k = 63u - (unsigned)__builtin_clzl(n - 1); /* 2^k < n <= 2^(k+1) */
     return 9u + (k - 7u) * CLASSES_PER_DOUBLING +
            (unsigned)(((n - 1) >> (k - CLASS_BITS)) & (CLASSES_PER_DOUBLING - 1));
@@ -78,7 +80,8 @@ static inline unsigned size_class(size_t n)
 
 static inline size_t class_size(unsigned c)
 {
-    if (c < 9) return c ? (size_t)c << 4 : 8;
+    if (c < 9)
+        return c ? (size_t)c << 4 : 8;
     unsigned i = c - 9;
     return (size_t)(CLASSES_PER_DOUBLING + 1 + i % CLASSES_PER_DOUBLING)
            << (i / CLASSES_PER_DOUBLING + 7 - CLASS_BITS);
@@ -90,6 +93,7 @@ static inline size_t class_size(unsigned c)
  *   inuse == objects - (length of freelist) - (end - bump) / size.
  */
 struct kmem_cache;
+struct quarantine;
 
 enum slab_list { SLAB_ON_NONE, SLAB_ON_PARTIAL, SLAB_ON_FULL };
 
@@ -104,8 +108,9 @@ struct slab {
     uint32_t objects;
     uint32_t size; /* object stride */
     uint16_t nslices;
-    uint8_t bin;  /* thread-cache bin, NO_BIN if none */
-    uint8_t list; /* enum slab_list */
+    uint8_t bin;      /* thread-cache bin, NO_BIN if none */
+    uint8_t list;     /* enum slab_list */
+    uint8_t isolated; /* debug: corrupt freelist, retired for good */
 };
 
 enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2 };
@@ -133,7 +138,8 @@ INTERNAL extern _Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 6
 static inline bool segmap_test(const void *p)
 {
     uintptr_t i = (uintptr_t)p >> SEG_SHIFT;
-    if (unlikely(i >= ((uintptr_t)1 << (VA_BITS - SEG_SHIFT)))) return false;
+    if (unlikely(i >= ((uintptr_t)1 << (VA_BITS - SEG_SHIFT))))
+        return false;
     return (atomic_load_explicit(&segmap[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
 }
 
@@ -175,6 +181,10 @@ INTERNAL struct slab *huge_lookup_big_align(const void *p);
  */
 #define XFER_MAX 16
 
+/* Internal cache flags, beside the public SLAB_* ones. */
+#define SLAB_KMALLOC 0x00001000u  /* a kmalloc-<n> cache (as in the kernel) */
+#define SLAB_NO_DEBUG 0x80000000u /* never debugged (allocator metadata) */
+
 struct xfer_batch {
     void *head; /* a list of cache->batch objects linked through word 0 */
 };
@@ -199,7 +209,18 @@ struct kmem_cache {
     uint32_t nr_xfer, xfer_max;
     struct xfer_batch xfer[XFER_MAX];
     uint64_t nr_slab_allocs, nr_slab_frees; /* slabs taken from / returned to the page layer */
-    struct kmem_cache *next;                /* registry */
+    /* Debug layout (debug/layout.c), offsets from the object's start;
+     * all zero for a cache without debug flags. */
+    slab_flags_t debug;    /* active debug flags */
+    uint32_t red_left_pad; /* Z: left red zone before each object */
+    uint32_t inuse;        /* object + right red zone */
+    uint32_t track_offset; /* U: alloc and free tracks */
+    uint32_t info_offset;  /* struct debug_info */
+    uint32_t info_end;     /* metadata ends; padding up to the next slot */
+    bool is_kmalloc;
+    uint64_t nr_fail_calls;        /* A: allocations seen */
+    struct quarantine *quarantine; /* freed objects held back from reuse */
+    struct kmem_cache *next;       /* registry */
     char name[40];
 };
 
@@ -251,7 +272,8 @@ INTERNAL void slabdbg_init_slow(void);
 INTERNAL extern _Atomic int init_done;
 static inline void slabdbg_ensure_init(void)
 {
-    if (unlikely(!atomic_load_explicit(&init_done, memory_order_acquire))) slabdbg_init_slow();
+    if (unlikely(!atomic_load_explicit(&init_done, memory_order_acquire)))
+        slabdbg_init_slow();
 }
 
 static inline size_t align_up(size_t n, size_t a)

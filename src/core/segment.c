@@ -42,13 +42,17 @@ void *os_map_aligned(size_t size, size_t align)
      * No MAP_NORESERVE: the kernel's overcommit check then refuses absurd
      * sizes, so malloc(1 << 46) fails with ENOMEM as it does with glibc. */
     size_t len = size + align;
-    if (len < size) return NULL;
+    if (len < size)
+        return NULL;
     char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return NULL;
+    if (p == MAP_FAILED)
+        return NULL;
     char *a = (char *)align_up((uintptr_t)p, align);
-    if (a > p) munmap(p, (size_t)(a - p));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
     size_t tail = (size_t)((p + len) - (a + size));
-    if (tail) munmap(a + size, tail);
+    if (tail)
+        munmap(a + size, tail);
     return a;
 }
 
@@ -66,36 +70,42 @@ void os_discard(void *p, size_t size)
 
 static void avail_add(struct segment *seg)
 {
-    if (seg->on_avail) return;
+    if (seg->on_avail)
+        return;
     seg->on_avail = true;
     seg->avail_prev = NULL;
     seg->avail_next = segment_avail;
-    if (segment_avail) segment_avail->avail_prev = seg;
+    if (segment_avail)
+        segment_avail->avail_prev = seg;
     segment_avail = seg;
 }
 
 static void avail_del(struct segment *seg)
 {
-    if (!seg->on_avail) return;
+    if (!seg->on_avail)
+        return;
     seg->on_avail = false;
     if (seg->avail_prev)
         seg->avail_prev->avail_next = seg->avail_next;
     else
         segment_avail = seg->avail_next;
-    if (seg->avail_next) seg->avail_next->avail_prev = seg->avail_prev;
+    if (seg->avail_next)
+        seg->avail_next->avail_prev = seg->avail_prev;
 }
 
 static struct segment *segment_new(void)
 {
     struct segment *seg = os_map_aligned(SEG_SIZE, SEG_SIZE);
-    if (!seg) return NULL;
+    if (!seg)
+        return NULL;
     seg->magic = SEG_MAGIC;
     seg->kind = SEG_SLABS;
     seg->map_size = SEG_SIZE;
     seg->free_slices = ~(uint64_t)1; /* slice 0 is the header */
     seg->next = segment_list;
     seg->prev = NULL;
-    if (segment_list) segment_list->prev = seg;
+    if (segment_list)
+        segment_list->prev = seg;
     segment_list = seg;
     avail_add(seg);
     segmap_set(seg, true);
@@ -109,7 +119,8 @@ static void segment_delete(struct segment *seg)
         seg->prev->next = seg->next;
     else
         segment_list = seg->next;
-    if (seg->next) seg->next->prev = seg->prev;
+    if (seg->next)
+        seg->next->prev = seg->prev;
     segmap_set(seg, false);
     os_unmap(seg, SEG_SIZE);
 }
@@ -130,7 +141,8 @@ struct slab *span_alloc(unsigned n)
     int at = -1;
     for (seg = segment_avail; seg; seg = seg->avail_next) {
         at = find_run(seg->free_slices, n);
-        if (at >= 0) break;
+        if (at >= 0)
+            break;
     }
     if (!seg) {
         huge_cache_flush();
@@ -143,10 +155,12 @@ struct slab *span_alloc(unsigned n)
         nr_empty_segments++;
         at = 1;
     }
-    if (seg->free_slices == ~(uint64_t)1) nr_empty_segments--;
+    if (seg->free_slices == ~(uint64_t)1)
+        nr_empty_segments--;
     uint64_t bits = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
     seg->free_slices &= ~bits;
-    if (!seg->free_slices) avail_del(seg);
+    if (!seg->free_slices)
+        avail_del(seg);
     struct slab *s = &seg->slabs[at];
     memset(s, 0, sizeof(*s));
     s->nslices = (uint16_t)n;

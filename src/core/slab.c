@@ -3,6 +3,7 @@
  * to its slab.  Every function here runs with the cache lock held.
  */
 #include "core/internal.h"
+#include "debug/debug.h"
 
 void list_add_head(struct kmem_cache *c, struct slab *s, enum slab_list l)
 {
@@ -18,7 +19,8 @@ void list_add_head(struct kmem_cache *c, struct slab *s, enum slab_list l)
         c->nr_partial++;
     } else {
         s->next = c->full;
-        if (c->full) c->full->prev = s;
+        if (c->full)
+            c->full->prev = s;
         c->full = s;
         c->nr_full++;
     }
@@ -54,7 +56,8 @@ void list_del(struct kmem_cache *c, struct slab *s)
             s->prev->next = s->next;
         else
             c->full = s->next;
-        if (s->next) s->next->prev = s->prev;
+        if (s->next)
+            s->next->prev = s->prev;
         c->nr_full--;
     }
     s->list = SLAB_ON_NONE;
@@ -65,7 +68,8 @@ void list_del(struct kmem_cache *c, struct slab *s)
 struct slab *slab_new(struct kmem_cache *c)
 {
     struct slab *s = span_alloc(c->slab_slices);
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     s->cache = c;
     s->size = c->stride;
     s->objects = c->objects;
@@ -75,19 +79,26 @@ struct slab *slab_new(struct kmem_cache *c)
     s->freelist = NULL;
     s->inuse = 0;
     c->nr_slab_allocs++;
+    if (c->debug)
+        debug_slab_init(c, s);
     list_add_head(c, s, SLAB_ON_PARTIAL);
     return s;
 }
 
 void slab_put(struct kmem_cache *c, struct slab *s, void *obj)
 {
+    if (unlikely(s->isolated)) { /* retired by the debug checks: never reused */
+        s->inuse--;
+        return;
+    }
     fp_set(c, obj, s->freelist);
     s->freelist = obj;
     if (s->inuse == s->objects) {
         list_del(c, s);
         list_add_head(c, s, SLAB_ON_PARTIAL);
     }
-    if (--s->inuse) return;
+    if (--s->inuse)
+        return;
     /* The slab is empty: keep a few for reuse, give the rest back. */
     list_del(c, s);
     if (c->nr_empty < c->keep_empty) {

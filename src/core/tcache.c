@@ -20,14 +20,17 @@ static void tcache_activate(void)
 void *tcache_refill(unsigned cls)
 {
     if (unlikely(tcache.state != TCACHE_ACTIVE)) {
-        if (tcache.state == TCACHE_DEAD) return cache_alloc_one(&kmalloc_caches[cls]);
+        if (tcache.state == TCACHE_DEAD)
+            return cache_alloc_one(&kmalloc_caches[cls]);
         tcache_activate();
     }
     struct kmem_cache *c = &kmalloc_caches[cls];
-    if (c->bin == NO_BIN) return cache_alloc_one(c);
+    if (c->bin == NO_BIN)
+        return cache_alloc_one(c);
     void *head;
     unsigned got = cache_alloc_batch(c, c->batch, &head);
-    if (!got) return NULL;
+    if (!got)
+        return NULL;
     struct tbin *b = &tcache.bins[cls];
     b->head = *(void **)head;
     b->count = got - 1;
@@ -44,7 +47,8 @@ void tcache_free_slow(struct slab *s, void *p)
     }
     if (tcache.state == TCACHE_NEW) {
         tcache_activate();
-        if (tcache_push(s->bin, p)) return;
+        if (tcache_push(s->bin, p))
+            return;
     }
     /* Full: hand the `batch` most recently freed objects back, keep the rest. */
     struct tbin *b = &tcache.bins[s->bin];

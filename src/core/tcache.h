@@ -45,7 +45,8 @@ static inline void *tcache_pop(unsigned cls)
 static inline bool tcache_push(unsigned bin, void *p)
 {
     struct tbin *b = &tcache.bins[bin];
-    if (unlikely(b->count >= b->max)) return false;
+    if (unlikely(b->count >= b->max))
+        return false;
     *(void **)p = b->head;
     b->head = p;
     b->count++;

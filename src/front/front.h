@@ -6,8 +6,6 @@
 
 #include "core/internal.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 INTERNAL size_t object_usable_size(const void *p);
 INTERNAL void *realloc_foreign(void *p, size_t n);
 INTERNAL extern struct kmem_cache kmem_cache_cache;

@@ -7,12 +7,18 @@
  * allocates before the core is usable; what it calls after that (which may
  * allocate, e.g. pthread_atfork) re-enters a working allocator.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "core/tcache.h"
+#include "debug/debug.h"
 #include "front/front.h"
+#include "front/options.h"
 #include "report/out.h"
 
 _Atomic int init_done;
@@ -81,7 +87,8 @@ static void fork_parent_all(void)
 void slabdbg_init_slow(void)
 {
     static __thread int in_init;
-    if (in_init) return;
+    if (in_init)
+        return;
     int expected = 0;
     if (!atomic_compare_exchange_strong(&init_started, &expected, 1)) {
         while (!atomic_load_explicit(&init_done, memory_order_acquire))
@@ -89,8 +96,10 @@ void slabdbg_init_slow(void)
         return;
     }
     in_init = 1;
+    options_init();
     kmalloc_caches_init();
-    cache_setup(&kmem_cache_cache, "kmem_cache", sizeof(struct kmem_cache), 64, 0, NULL);
+    cache_setup(&kmem_cache_cache, "kmem_cache", sizeof(struct kmem_cache), 64, SLAB_NO_DEBUG,
+                NULL);
     pthread_key_create(&tcache_key, tcache_thread_exit);
     atomic_store_explicit(&init_done, 1, memory_order_release);
     /* The allocator works from here on; these may allocate. */
@@ -103,15 +112,92 @@ EXPORT const char *slabdbg_version(void)
     return SLABDBG_VERSION;
 }
 
+/* validate_signal: the handler only writes a byte to a pipe; a thread of
+ * ours does the work, outside signal context (validating takes locks and
+ * symbolizes, neither of which a signal handler may do). */
+static int validate_pipe[2] = {-1, -1};
+
+static void validate_signal_handler(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    char c = 'v';
+    if (write(validate_pipe[1], &c, 1) < 0) {
+        /* nothing to do: a validation is already pending */
+    }
+    errno = saved;
+}
+
+static void *validate_thread(void *arg)
+{
+    (void)arg;
+    char c;
+    while (read(validate_pipe[0], &c, 1) > 0 || errno == EINTR) {
+        int errors = debug_validate_all();
+        struct out o;
+        out_init(&o, 2);
+        out_str(&o, "slabdbg: validate: ");
+        out_u64(&o, (uint64_t)errors);
+        out_str(&o, " problem(s) found\n");
+        out_flush(&o);
+        if (opt.traces_at_exit)
+            debug_print_traces(2);
+    }
+    return NULL;
+}
+
+static void validate_signal_setup(void)
+{
+    int sig = (int)opt.validate_signal;
+    if (sig <= 0)
+        return;
+    if (sig >= NSIG || sig == SIGKILL || sig == SIGSTOP) {
+        options_warn(
+            "SLABDBG_OPTIONS: validate_signal is not a signal that can be caught; ignored");
+        return;
+    }
+    if (pipe2(validate_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return;
+    /* The reading end blocks; the handler's end must never block. */
+    fcntl(validate_pipe[0], F_SETFL, 0);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, validate_thread, NULL) == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = validate_signal_handler;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sig, &sa, NULL);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* Runs when the library is loaded, after libc is initialised: the place for
+ * what may not happen inside malloc (dlopen, threads, signal handlers). */
 __attribute__((constructor)) static void slabdbg_constructor(void)
 {
     slabdbg_ensure_init();
+    if (debug_any)
+        stack_unwinder_init();
+    validate_signal_setup();
 }
 
 __attribute__((destructor)) static void slabdbg_destructor(void)
 {
-    int fd = out_open_dest(getenv("SLABDBG_STATS"));
-    if (fd < 0) return;
+    if (debug_any) {
+        if (opt.validate_at_exit)
+            debug_validate_all();
+        if (opt.traces_at_exit)
+            debug_print_traces(2);
+        slub_debug_warn_unmatched(&slub_debug, options_warn);
+    }
+    int fd = out_open_dest(opt.stats);
+    if (fd < 0)
+        return;
     slabdbg_print_stats(fd);
-    if (fd > 2) close(fd);
+    if (fd > 2)
+        close(fd);
 }

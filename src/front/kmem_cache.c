@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "front/front.h"
-#include "report/report.h"
+#include "debug/debug.h"
+#include "front/options.h"
+#include "report/bug.h"
 
 struct kmem_cache kmem_cache_cache;
 
@@ -22,7 +24,8 @@ EXPORT struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_
         return NULL;
     }
     struct kmem_cache *c = cache_alloc_one(&kmem_cache_cache);
-    if (!c) return NULL;
+    if (!c)
+        return NULL;
     cache_setup(c, name, size, align, flags, ctor);
     pthread_mutex_lock(&cache_list_lock);
     c->next = cache_list;
@@ -31,20 +34,34 @@ EXPORT struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_
     return c;
 }
 
+/* A finding about a pointer passed to kmem_cache_free(), printed at once. */
+static void report_free_misuse(enum bug_kind kind, struct kmem_cache *c, const void *obj,
+                               const char *other)
+{
+    struct bug *b = bug_new(kind, c->name);
+    if (b) {
+        b->ptr = (uintptr_t)obj;
+        b->other_cache = other;
+    }
+    bugs_flush();
+}
+
 /* The slab of `obj` if it is an object of cache `c`; reports otherwise. */
 static struct slab *object_check(struct kmem_cache *c, const void *obj)
 {
     struct slab *s = slab_lookup(obj);
     if (!s || !s->cache) {
-        report_short(c->name, "Attempt to free object(", obj, ") outside of slab");
+        report_free_misuse(BUG_OUTSIDE_SLAB, c, obj, NULL);
         return NULL;
     }
     if (s->cache != c) {
-        report_wrong_cache(c->name, s->cache->name);
+        report_free_misuse(BUG_WRONG_CACHE, c, obj, s->cache->name);
         return NULL;
     }
+    if (c->debug) /* the debug path checks the pointer itself */
+        return s;
     if ((size_t)((const char *)obj - s->start) % s->size) {
-        report_short(c->name, "Invalid object pointer ", obj, "");
+        report_free_misuse(BUG_INVALID_POINTER, c, obj, NULL);
         return NULL;
     }
     return s;
@@ -56,8 +73,9 @@ EXPORT void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
         errno = EINVAL;
         return NULL;
     }
-    void *obj = cache_alloc_one(c);
-    if (obj && (flags & __GFP_ZERO)) memset(obj, 0, c->size);
+    void *obj = c->debug ? debug_alloc(c, c->size) : cache_alloc_one(c);
+    if (obj && (flags & __GFP_ZERO))
+        memset(obj, 0, c->size);
     return obj;
 }
 
@@ -68,9 +86,13 @@ EXPORT void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags)
 
 EXPORT void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
-    if (!c || !obj) return;
+    if (!c || !obj)
+        return;
     struct slab *s = object_check(c, obj);
-    if (s) cache_free_one(c, s, obj);
+    if (s && c->debug)
+        debug_free(c, s, obj);
+    else if (s)
+        cache_free_one(c, s, obj);
 }
 
 static bool cache_empty(struct kmem_cache *c)
@@ -85,23 +107,23 @@ static bool cache_empty(struct kmem_cache *c)
 
 EXPORT int kmem_cache_shrink(struct kmem_cache *c)
 {
-    if (!c) return 0;
+    if (!c)
+        return 0;
     cache_release_empty(c);
     return !cache_empty(c);
 }
 
 EXPORT void kmem_cache_destroy(struct kmem_cache *c)
 {
-    if (!c) return;
+    if (!c)
+        return;
     if (c >= kmalloc_caches && c < kmalloc_caches + NR_KMALLOC) {
-        report_short(c->name, "kmem_cache_destroy() of a kmalloc cache", NULL, "");
+        options_warn("kmem_cache_destroy() of a kmalloc cache refused");
         return;
     }
     cache_release_empty(c);
-    if (!cache_empty(c)) {
-        report_objects_remaining(c->name);
-        return;
-    }
+    if (debug_objects_remaining(c))
+        return; /* reported; the cache stays usable, as in the kernel */
     pthread_mutex_lock(&cache_list_lock);
     for (struct kmem_cache **pp = &cache_list; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
@@ -110,6 +132,7 @@ EXPORT void kmem_cache_destroy(struct kmem_cache *c)
         }
     }
     pthread_mutex_unlock(&cache_list_lock);
+    debug_cache_destroy(c);
     pthread_mutex_destroy(&c->lock);
     cache_free_one(&kmem_cache_cache, slab_lookup(c), c);
 }

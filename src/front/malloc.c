@@ -15,41 +15,63 @@
 #include <unistd.h>
 
 #include "core/tcache.h"
+#include "debug/debug.h"
 #include "front/front.h"
 
 _Atomic uint64_t stat_foreign_frees;
 
-static inline void *kmalloc_class(unsigned cls)
+/* An empty bin, or a debugged class: `n` is the size asked for. */
+static NOINLINE void *alloc_slow(unsigned cls, size_t n)
+{
+    slabdbg_ensure_init();
+    struct kmem_cache *c = &kmalloc_caches[cls];
+    if (c->debug)
+        return debug_alloc(c, n);
+    return tcache_refill(cls);
+}
+
+static inline void *kmalloc_class(unsigned cls, size_t n)
 {
     void *p = tcache_pop(cls);
-    if (likely(p)) return p;
-    return tcache_refill(cls);
+    if (likely(p))
+        return p;
+    return alloc_slow(cls, n);
 }
 
 static inline void *alloc_any(size_t n)
 {
-    if (likely(n <= KMALLOC_MAX)) return kmalloc_class(size_class(n));
+    if (likely(n <= KMALLOC_MAX))
+        return kmalloc_class(size_class(n), n);
     return huge_alloc(n, 0, false);
 }
 
-/* free() of something that is not a live object of ours in a regular slab. */
+/* free() of something that is not a live object of ours in a regular slab:
+ * a full bin, a debugged or named cache, a huge object, a foreign pointer. */
 static NOINLINE void free_slow(struct slab *s, void *p)
 {
     if (!s) {
-        if (!p) return;
+        if (!p)
+            return;
         s = huge_lookup_big_align(p);
         if (!s) {
             /* Not ours (e.g. from the dynamic loader before we took over):
              * leave it alone rather than corrupt anything. */
             atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
+            debug_foreign_free(p);
             return;
         }
     }
     if (!s->cache) {
-        if (p == s->start)
+        if (p == s->start && s->inuse) {
             huge_free(s);
-        else
+        } else {
             atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
+            debug_foreign_free(p);
+        }
+        return;
+    }
+    if (s->cache->debug) {
+        debug_free(s->cache, s, p);
         return;
     }
     tcache_free_slow(s, p);
@@ -59,7 +81,8 @@ static inline void free_any(void *p)
 {
     if (likely(segmap_test(p))) {
         struct slab *s = slab_of_owned(p);
-        if (likely(s != NULL) && likely(tcache_push(s->bin, p))) return;
+        if (likely(s != NULL) && likely(tcache_push(s->bin, p)))
+            return;
         free_slow(s, p);
         return;
     }
@@ -69,27 +92,35 @@ static inline void free_any(void *p)
 size_t object_usable_size(const void *p)
 {
     struct slab *s = slab_lookup(p);
-    if (!s) return 0;
-    if (!s->cache) return (const char *)p == s->start && s->inuse ? segment_of(s)->huge_size : 0;
+    if (!s)
+        return 0;
+    if (!s->cache)
+        return (const char *)p == s->start && s->inuse ? segment_of(s)->huge_size : 0;
+    if (s->cache->debug)
+        return debug_usable(s->cache, s, (void *)p);
     return s->cache->size;
 }
 
 static void *alloc_aligned(size_t align, size_t n)
 {
-    if (align <= 16) return alloc_any(align > 8 && n < 16 ? 16 : n);
+    if (align <= 16)
+        return alloc_any(align > 8 && n < 16 ? 16 : n);
+    slabdbg_ensure_init();
     if (n <= KMALLOC_MAX && align <= SLICE_SIZE) {
-        /* Slabs start on a slice boundary, so a class that is a multiple of
-         * the alignment gives aligned objects. */
+        /* The first class whose objects all have that alignment. */
         for (unsigned c = size_class(n); c < NR_KMALLOC; c++)
-            if ((class_size(c) & (align - 1)) == 0) return kmalloc_class(c);
+            if (kmalloc_caches[c].align >= align)
+                return kmalloc_class(c, n);
     }
     return huge_alloc(n, align, false);
 }
 
 static size_t pow2_ceil(size_t a)
 {
-    if (a <= 1) return 1;
-    if (a > ((size_t)1 << 62)) return 0;
+    if (a <= 1)
+        return 1;
+    if (a > ((size_t)1 << 62))
+        return 0;
     return (size_t)1 << (64 - __builtin_clzl(a - 1));
 }
 
@@ -107,15 +138,26 @@ static void *realloc_any(void *p, size_t n)
             return NULL;
         }
         void *q = huge_realloc(s, p, n);
-        if (q) return q;
+        if (q)
+            return q;
         old = segment_of(s)->huge_size;
+    } else if (s->cache->debug) {
+        old = debug_usable(s->cache, s, p);
+        if (!old) { /* not a live object: let free() report it */
+            free_any(p);
+            return NULL;
+        }
+        if (n <= s->cache->size && n > s->cache->size / 2 && debug_resize(s->cache, s, p, n))
+            return p;
     } else {
         old = s->cache->size;
         /* Same class, or shrinking by less than half: stay in place. */
-        if (n <= old && (n > old / 2 || old <= 16)) return p;
+        if (n <= old && (n > old / 2 || old <= 16))
+            return p;
     }
     void *q = alloc_any(n);
-    if (!q) return NULL;
+    if (!q)
+        return NULL;
     memcpy(q, p, n < old ? n : old);
     free_any(p);
     return q;
@@ -141,15 +183,18 @@ EXPORT void *calloc(size_t nmemb, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (n > KMALLOC_MAX) return huge_alloc(n, 0, true); /* fresh mappings are already zero */
-    void *p = kmalloc_class(size_class(n));
-    if (likely(p)) memset(p, 0, n);
+    if (n > KMALLOC_MAX)
+        return huge_alloc(n, 0, true); /* fresh mappings are already zero */
+    void *p = kmalloc_class(size_class(n), n);
+    if (likely(p))
+        memset(p, 0, n);
     return p;
 }
 
 EXPORT void *realloc(void *p, size_t n)
 {
-    if (!p) return alloc_any(n);
+    if (!p)
+        return alloc_any(n);
     if (n == 0) { /* glibc: free and return NULL */
         free_any(p);
         return NULL;
@@ -169,10 +214,12 @@ EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
+    if (align < sizeof(void *) || (align & (align - 1)))
+        return EINVAL;
     int saved = errno;
     void *p = alloc_aligned(align, n);
-    if (!p) return ENOMEM;
+    if (!p)
+        return ENOMEM;
     errno = saved;
     *out = p;
     return 0;
@@ -237,7 +284,8 @@ EXPORT void *krealloc(const void *p, size_t n, gfp_t flags)
 {
     size_t old = p ? object_usable_size(p) : 0;
     void *q = realloc((void *)p, n);
-    if (q && (flags & __GFP_ZERO) && n > old) memset((char *)q + old, 0, n - old);
+    if (q && (flags & __GFP_ZERO) && n > old)
+        memset((char *)q + old, 0, n - old);
     return q;
 }
 
@@ -262,15 +310,18 @@ EXPORT int slabdbg_owns(const void *p)
 void *realloc_foreign(void *p, size_t n)
 {
     char *q = alloc_any(n);
-    if (!q) return NULL;
+    if (!q)
+        return NULL;
     pid_t self = getpid();
     size_t done = 0;
     while (done < n) {
         uintptr_t src = (uintptr_t)p + done;
         size_t chunk = PAGE_SIZE_MIN - (src & (PAGE_SIZE_MIN - 1));
-        if (chunk > n - done) chunk = n - done;
+        if (chunk > n - done)
+            chunk = n - done;
         struct iovec local = {q + done, chunk}, remote = {(void *)src, chunk};
-        if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk) break;
+        if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
+            break;
         done += chunk;
     }
     return q;

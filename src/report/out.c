@@ -16,7 +16,8 @@ void out_flush(struct out *o)
     size_t off = 0;
     while (off < o->len) {
         ssize_t w = write(o->fd, o->buf + off, o->len - off);
-        if (w <= 0) break;
+        if (w <= 0)
+            break;
         off += (size_t)w;
     }
     o->len = 0;
@@ -24,7 +25,8 @@ void out_flush(struct out *o)
 
 void out_char(struct out *o, char c)
 {
-    if (o->len == sizeof(o->buf)) out_flush(o);
+    if (o->len == sizeof(o->buf))
+        out_flush(o);
     o->buf[o->len++] = c;
 }
 
@@ -81,8 +83,10 @@ void out_hex(struct out *o, uint64_t v)
 
 int out_open_dest(const char *value)
 {
-    if (!value || !*value || !strcmp(value, "0")) return -1;
-    if (!strcmp(value, "1") || !strcmp(value, "stderr")) return 2;
+    if (!value || !*value || !strcmp(value, "0"))
+        return -1;
+    if (!strcmp(value, "1") || !strcmp(value, "stderr"))
+        return 2;
     if (getauxval(AT_SECURE))
         return -1; /* never write files named by the environment of a setuid program */
     char path[512];

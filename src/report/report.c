@@ -1,59 +1,658 @@
+/*
+ * The report writer.  Every finding of the debug checks is printed here, in
+ * the layout of the Linux SLUB allocator's reports, from a few helpers
+ * (header, tracks, trailer, hexdump, FIX line) reused by every kind, plus
+ * one JSON line per report for machines.
+ *
+ * Findings are captured under the cache lock into per-thread records
+ * (bug_new/bug_object) and printed by bugs_flush() after the lock is
+ * dropped, because symbolizing a stack may allocate.  While a thread prints,
+ * findings of its own nested allocations are repaired without a report.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "front/options.h"
+#include "report/bug.h"
+#include "report/out.h"
 #include "report/report.h"
+#include "report/symbolize.h"
+
+#define PENDING_MAX 4
+
+struct pending {
+    unsigned n;
+    struct bug bug[PENDING_MAX];
+};
 
 _Atomic uint64_t reports_made;
+static __thread struct pending *pending;
+static __thread int in_report;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static int log_fd = -2, json_fd = -2, status_fd = -2; /* -2: not opened yet */
 
-void report_begin(struct out *o, const char *cache)
+/* ---- capture (cache lock held) ---------------------------------------------- */
+
+struct bug *bug_new(enum bug_kind kind, const char *cache)
 {
-    atomic_fetch_add_explicit(&reports_made, 1, memory_order_relaxed);
-    out_init(o, 2);
-    out_str(o, "============================================================================="
-               "\nBUG ");
-    out_str(o, cache);
-    out_str(o, " (Not tainted): ");
+    if (in_report)
+        return NULL;
+    if (!pending) {
+        void *m = mmap(NULL, sizeof(struct pending), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        pending = m;
+    }
+    if (pending->n == PENDING_MAX)
+        return NULL;
+    struct bug *b = &pending->bug[pending->n++];
+    memset(b, 0, offsetof(struct bug, snap));
+    b->kind = kind;
+    b->cache = cache;
+    b->nframes = stack_capture(b->frames, STACK_MAX_FRAMES);
+    return b;
 }
 
-void report_reason_done(struct out *o)
+void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, void *p)
 {
-    out_str(o, "\n-----------------------------------------------------------------------------"
-               "\n\n");
+    b->flags = c->debug;
+    if (s) {
+        b->has_slab = true;
+        b->slab = (uintptr_t)s;
+        b->slab_start = (uintptr_t)s->start;
+        b->slab_fp = (uintptr_t)s->freelist;
+        b->objects = s->objects;
+        b->inuse = s->inuse;
+    }
+    if (!p)
+        return;
+    b->has_object = true;
+    b->object = (uintptr_t)p;
+    b->object_fp = (uintptr_t)fp_get(c, p);
+    b->red_left_pad = c->red_left_pad;
+    b->object_size = c->size;
+    b->cache_inuse = c->inuse;
+    b->info_end = c->info_end;
+    b->slot_size = c->stride;
+    b->orig_size = get_info(c, p)->orig_size;
+    /* The slot as it is now: left red zone, object (at most
+     * BUG_OBJECT_SHOWN bytes of it), everything behind it. */
+    size_t shown = c->size < BUG_OBJECT_SHOWN ? c->size : BUG_OBJECT_SHOWN;
+    size_t tail = c->stride - c->red_left_pad - c->size;
+    if (tail > BUG_SNAPSHOT - BUG_OBJECT_SHOWN - c->red_left_pad)
+        tail = 0;
+    char *slot = (char *)p - c->red_left_pad;
+    memcpy(b->snap, slot, c->red_left_pad + shown);
+    memcpy(b->snap + c->red_left_pad + shown, (char *)p + c->size, tail);
+    b->snap_len = (uint32_t)(c->red_left_pad + shown + tail);
+    if (c->debug & SLAB_STORE_USER) {
+        b->has_tracks = true;
+        memcpy(b->track, get_track(c, p, TRACK_ALLOC), sizeof(b->track));
+    }
 }
 
-void report_end(struct out *o)
+/* ---- printing helpers ---------------------------------------------------------- */
+
+static int open_dest(const char *value, int fallback)
 {
+    if (!value[0])
+        return -1;
+    if (!strcmp(value, "stderr"))
+        return 2;
+    int fd = out_open_dest(value);
+    return fd < 0 ? fallback : fd;
+}
+
+static void open_outputs(void)
+{
+    if (log_fd != -2)
+        return;
+    log_fd = open_dest(opt.log, 2);
+    json_fd = open_dest(opt.json, -1);
+    status_fd = open_dest(opt.status_file, -1);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* "func+0xoff/0xsize", and in `where` "file:line" when known.  Frames other
+ * than the innermost are return addresses: looked up at pc - 1 (the call),
+ * printed with the return address's offset, as the kernel prints them. */
+static void frame_text(uintptr_t pc, bool ret, char *buf, size_t size, char *where, size_t wsize)
+{
+    struct sym_info si;
+    where[0] = 0;
+    if (symbolize_pc(ret ? pc - 1 : pc, &si) < 0) {
+        si.func[0] = 0;
+        si.module = NULL;
+        si.size = 0;
+    }
+    if (ret)
+        si.offset++, si.pc = pc;
+    sym_format(&si, buf, size);
+    if (si.file[0] && si.line) {
+        size_t n = strlen(si.file);
+        const char *f = si.file;
+        if (n > wsize - 16)
+            f += n - (wsize - 16);
+        struct out o;
+        out_init(&o, -1);
+        out_str(&o, f);
+        out_char(&o, ':');
+        out_u64(&o, (uint64_t)si.line);
+        size_t l = o.len < wsize - 1 ? o.len : wsize - 1;
+        memcpy(where, o.buf, l);
+        where[l] = 0;
+    }
+}
+
+static void print_stack(struct out *o, const uintptr_t *f, unsigned n, bool first_is_pc)
+{
+    char fn[192], where[256];
+    for (unsigned i = 0; i < n; i++) {
+        frame_text(f[i], !(first_is_pc && i == 0), fn, sizeof(fn), where, sizeof(where));
+        out_char(o, ' ');
+        out_str(o, fn);
+        if (where[0]) {
+            out_char(o, ' ');
+            out_str(o, where);
+        }
+        out_char(o, '\n');
+    }
+}
+
+static void print_track(struct out *o, const char *what, const struct track *t, uint64_t now)
+{
+    if (!t->addr)
+        return;
+    char fn[192], where[256];
+    frame_text(t->addr, true, fn, sizeof(fn), where, sizeof(where));
+    out_str(o, what);
+    out_str(o, " in ");
+    out_str(o, fn);
+    out_str(o, " age=");
+    out_u64(o, now > t->when ? (now - t->when) / 1000000 : 0);
+    out_str(o, " cpu=");
+    out_u64(o, (uint64_t)(t->cpu < 0 ? 0 : t->cpu));
+    out_str(o, " pid=");
+    out_u64(o, (uint64_t)t->pid);
     out_char(o, '\n');
-    out_flush(o);
+    const uintptr_t *frames;
+    unsigned n = depot_fetch(t->handle, &frames);
+    print_stack(o, frames, n, false);
 }
 
-void report_short(const char *cache, const char *before, const void *ptr, const char *after)
+static void out_hex2(struct out *o, unsigned v)
 {
-    struct out o;
-    report_begin(&o, cache);
-    out_str(&o, before);
-    if (ptr) out_hex(&o, (uintptr_t)ptr);
-    out_str(&o, after);
-    report_reason_done(&o);
-    report_end(&o);
+    static const char digits[] = "0123456789abcdef";
+    out_char(o, digits[(v >> 4) & 15]);
+    out_char(o, digits[v & 15]);
 }
 
-void report_wrong_cache(const char *cache, const char *actual)
+static void out_addr(struct out *o, uintptr_t a)
 {
-    struct out o;
-    report_begin(&o, cache);
-    out_str(&o, "Wrong slab cache. ");
-    out_str(&o, cache);
-    out_str(&o, " but object is from ");
-    out_str(&o, actual);
-    report_reason_done(&o);
-    report_end(&o);
+    for (int shift = 60; shift >= 0; shift -= 4)
+        out_char(o, "0123456789abcdef"[(a >> shift) & 15]);
 }
 
-void report_objects_remaining(const char *cache)
+/* print_section: "<text><address>: xx xx ... (16 a line)  <ascii>" */
+static void print_section(struct out *o, const char *text, uintptr_t addr, const uint8_t *p,
+                          size_t len)
+{
+    for (size_t off = 0; off < len; off += 16) {
+        size_t n = len - off < 16 ? len - off : 16;
+        out_str(o, text);
+        out_addr(o, addr + off);
+        out_str(o, ": ");
+        for (size_t i = 0; i < 16; i++) {
+            if (i < n) {
+                out_hex2(o, p[off + i]);
+                if (i + 1 < n)
+                    out_char(o, ' ');
+            } else {
+                out_str(o, "   ");
+            }
+        }
+        out_str(o, "  ");
+        for (size_t i = 0; i < n; i++) {
+            uint8_t ch = p[off + i];
+            out_char(o, ch >= 0x20 && ch < 0x7f ? (char)ch : '.');
+        }
+        out_char(o, '\n');
+    }
+}
+
+static void print_slab_line(struct out *o, const struct bug *b)
+{
+    out_str(o, "Slab ");
+    out_hex(o, b->slab);
+    out_str(o, " objects=");
+    out_u64(o, b->objects);
+    out_str(o, " used=");
+    out_u64(o, b->inuse);
+    out_str(o, " fp=");
+    out_hex(o, b->slab_fp);
+    out_str(o, " flags=");
+    out_hex(o, b->flags);
+    out_char(o, '\n');
+}
+
+/* print_trailer: tracks, Slab and Object lines, the slot's bytes. */
+static void print_trailer(struct out *o, const struct bug *b, uint64_t now)
+{
+    if (b->has_tracks) {
+        print_track(o, "Allocated", &b->track[TRACK_ALLOC], now);
+        print_track(o, "Freed", &b->track[TRACK_FREE], now);
+    }
+    if (b->has_slab)
+        print_slab_line(o, b);
+    if (!b->has_object)
+        return;
+    out_str(o, "Object ");
+    out_hex(o, b->object);
+    out_str(o, " @offset=");
+    out_u64(o, b->object - b->slab_start);
+    out_str(o, " fp=");
+    out_hex(o, b->object_fp);
+    out_str(o, "\n\n");
+    const uint8_t *snap = b->snap;
+    uintptr_t obj = b->object;
+    size_t shown = b->object_size < BUG_OBJECT_SHOWN ? b->object_size : BUG_OBJECT_SHOWN;
+    if (b->red_left_pad)
+        print_section(o, "Redzone  ", obj - b->red_left_pad, snap, b->red_left_pad);
+    print_section(o, "Object   ", obj, snap + b->red_left_pad, shown);
+    const uint8_t *tail = snap + b->red_left_pad + shown;
+    size_t tail_len = b->snap_len - b->red_left_pad - shown;
+    uintptr_t tail_addr = obj + b->object_size;
+    if ((b->flags & SLAB_RED_ZONE) && tail_len) {
+        size_t rz = b->cache_inuse - b->object_size;
+        print_section(o, "Redzone  ", tail_addr, tail, rz);
+    }
+    /* Free pointer, tracks and info are not shown (as in SLUB); the
+     * padding behind them is. */
+    size_t meta = b->info_end - b->object_size;
+    if (tail_len > meta)
+        print_section(o, "Padding  ", tail_addr + meta, tail + meta, tail_len - meta);
+}
+
+static void comm(char *buf, size_t size)
+{
+    buf[0] = 0;
+    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    n = n < 0 ? 0 : n;
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = 0;
+}
+
+static void print_finder(struct out *o, const struct bug *b)
+{
+    char name[32];
+    comm(name, sizeof(name));
+    out_str(o, "CPU: ");
+    int cpu = sched_getcpu();
+    out_u64(o, (uint64_t)(cpu < 0 ? 0 : cpu));
+    out_str(o, " PID: ");
+    out_u64(o, (uint64_t)gettid());
+    out_str(o, " Comm: ");
+    out_str(o, name);
+    out_str(o, " Not tainted\nCall Trace:\n");
+    print_stack(o, b->frames, b->nframes, false);
+}
+
+static const char *kind_name(const struct bug *b)
+{
+    static const char *names[] = {
+        [BUG_BYTES] = "overwritten",
+        [BUG_SLAB_PADDING] = "padding_overwritten",
+        [BUG_ALREADY_FREE] = "already_free",
+        [BUG_INVALID_POINTER] = "invalid_pointer",
+        [BUG_OUTSIDE_SLAB] = "outside_slab",
+        [BUG_WRONG_CACHE] = "wrong_cache",
+        [BUG_FREEPOINTER] = "freepointer_corrupt",
+        [BUG_FREECHAIN] = "freechain_corrupt",
+        [BUG_WRONG_COUNT] = "wrong_count",
+        [BUG_OBJECTS_REMAINING] = "objects_remaining",
+        [BUG_TRACE_ALLOC] = "trace_alloc",
+        [BUG_TRACE_FREE] = "trace_free",
+    };
+    return names[b->kind];
+}
+
+/* The header's reason, as SLUB words it. */
+static void print_reason(struct out *o, const struct bug *b)
+{
+    switch (b->kind) {
+    case BUG_BYTES:
+        out_str(o, b->what);
+        out_str(o, " overwritten");
+        break;
+    case BUG_SLAB_PADDING:
+        out_str(o, "Padding overwritten. ");
+        out_hex(o, b->fault_start);
+        out_char(o, '-');
+        out_hex(o, b->fault_end);
+        out_str(o, " @offset=");
+        out_u64(o, b->fault_start - b->slab_start);
+        break;
+    case BUG_ALREADY_FREE:
+        out_str(o, "Object already free");
+        break;
+    case BUG_INVALID_POINTER:
+        out_str(o, "Invalid object pointer ");
+        out_hex(o, b->ptr);
+        break;
+    case BUG_OUTSIDE_SLAB:
+        out_str(o, "Attempt to free object(");
+        out_hex(o, b->ptr);
+        out_str(o, ") outside of slab");
+        break;
+    case BUG_WRONG_CACHE:
+        out_str(o, "Wrong slab cache. ");
+        out_str(o, b->cache);
+        out_str(o, " but object is from ");
+        out_str(o, b->other_cache);
+        break;
+    case BUG_FREEPOINTER:
+        out_str(o, "Freepointer corrupt");
+        break;
+    case BUG_FREECHAIN:
+        out_str(o, "Freechain corrupt");
+        break;
+    case BUG_WRONG_COUNT:
+        out_str(o, "Wrong number of objects. Found ");
+        out_u64(o, (uint64_t)b->found);
+        out_str(o, " but should be ");
+        out_u64(o, (uint64_t)b->should_be);
+        break;
+    case BUG_OBJECTS_REMAINING:
+        out_str(o, "Objects remaining in ");
+        out_str(o, b->cache);
+        out_str(o, " on kmem_cache_destroy()");
+        break;
+    default:
+        break;
+    }
+}
+
+static void print_fix(struct out *o, const struct bug *b)
+{
+    out_str(o, "FIX ");
+    out_str(o, b->cache);
+    out_str(o, ": ");
+    switch (b->kind) {
+    case BUG_BYTES:
+    case BUG_SLAB_PADDING:
+        out_str(o, "Restoring ");
+        out_str(o, b->kind == BUG_BYTES ? b->what : "slab padding");
+        out_char(o, ' ');
+        out_hex(o, b->fault_start);
+        out_char(o, '-');
+        out_hex(o, b->fault_end);
+        out_char(o, '=');
+        out_hex(o, b->expected);
+        break;
+    case BUG_FREEPOINTER:
+    case BUG_FREECHAIN:
+        out_str(o, "Isolate corrupted freechain");
+        break;
+    case BUG_WRONG_COUNT:
+        out_str(o, "Number of objects adjusted");
+        break;
+    case BUG_OBJECTS_REMAINING:
+        out_str(o, "Cache left in place");
+        break;
+    default:
+        out_str(o, "Object at ");
+        out_hex(o, b->ptr);
+        out_str(o, " not freed");
+    }
+    out_char(o, '\n');
+}
+
+static void print_text(int fd, const struct bug *b, uint64_t now)
 {
     struct out o;
-    report_begin(&o, cache);
-    out_str(&o, "Objects remaining in ");
-    out_str(&o, cache);
-    out_str(&o, " on kmem_cache_destroy()");
-    report_reason_done(&o);
-    report_end(&o);
+    out_init(&o, fd);
+    if (b->kind == BUG_TRACE_ALLOC || b->kind == BUG_TRACE_FREE) {
+        out_str(&o, "TRACE ");
+        out_str(&o, b->cache);
+        out_str(&o, b->kind == BUG_TRACE_ALLOC ? " alloc " : " free ");
+        out_hex(&o, b->object);
+        out_str(&o, " inuse=");
+        out_u64(&o, b->inuse);
+        out_str(&o, " fp=");
+        out_hex(&o, b->slab_fp);
+        out_char(&o, '\n');
+        if (b->kind == BUG_TRACE_FREE)
+            print_section(&o, "Object ", b->object, b->snap + b->red_left_pad,
+                          b->object_size < 64 ? b->object_size : 64);
+        print_stack(&o, b->frames, b->nframes, false);
+        out_flush(&o);
+        return;
+    }
+    out_str(&o, "=============================================================================\n"
+                "BUG ");
+    out_str(&o, b->cache);
+    out_str(&o, " (Not tainted): ");
+    print_reason(&o, b);
+    out_str(&o, "\n-----------------------------------------------------------------------------"
+                "\n\n");
+    if (b->kind == BUG_BYTES) {
+        out_hex(&o, b->fault_start);
+        out_char(&o, '-');
+        out_hex(&o, b->fault_end);
+        out_str(&o, " @offset=");
+        out_u64(&o, b->fault_start - b->slab_start);
+        out_str(&o, ". First byte ");
+        out_hex(&o, b->first_byte);
+        out_str(&o, " instead of ");
+        out_hex(&o, b->expected);
+        out_char(&o, '\n');
+    }
+    if (b->kind == BUG_OBJECTS_REMAINING) {
+        for (unsigned i = 0; i < b->nr_listed; i++) {
+            out_str(&o, "Object ");
+            out_hex(&o, b->listed[i]);
+            out_char(&o, '\n');
+            print_track(&o, "Allocated", &b->listed_alloc[i], now);
+        }
+        if (b->nr_remaining > b->nr_listed) {
+            out_str(&o, "... and ");
+            out_u64(&o, b->nr_remaining - b->nr_listed);
+            out_str(&o, " more objects\n");
+        }
+    } else {
+        print_trailer(&o, b, now);
+    }
+    print_finder(&o, b);
+    print_fix(&o, b);
+    out_char(&o, '\n');
+    out_flush(&o);
+}
+
+/* ---- JSON --------------------------------------------------------------------- */
+
+static void json_str(struct out *o, const char *s)
+{
+    out_char(o, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            out_char(o, '\\');
+            out_char(o, *s);
+        } else if ((unsigned char)*s < 0x20) {
+            out_str(o, "\\u00");
+            out_hex2(o, (unsigned char)*s);
+        } else {
+            out_char(o, *s);
+        }
+    }
+    out_char(o, '"');
+}
+
+static void json_key(struct out *o, const char *k)
+{
+    out_char(o, ',');
+    json_str(o, k);
+    out_char(o, ':');
+}
+
+static void json_hex(struct out *o, const char *k, uintptr_t v)
+{
+    char buf[24];
+    struct out t;
+    out_init(&t, -1);
+    out_hex(&t, v);
+    memcpy(buf, t.buf, t.len);
+    buf[t.len] = 0;
+    json_key(o, k);
+    json_str(o, buf);
+}
+
+static void json_u64(struct out *o, const char *k, uint64_t v)
+{
+    json_key(o, k);
+    out_u64(o, v);
+}
+
+static void json_stack(struct out *o, const char *k, const uintptr_t *f, unsigned n)
+{
+    char fn[192], where[256];
+    json_key(o, k);
+    out_char(o, '[');
+    for (unsigned i = 0; i < n; i++) {
+        frame_text(f[i], true, fn, sizeof(fn), where, sizeof(where));
+        if (i)
+            out_char(o, ',');
+        out_str(o, "{\"pc\":");
+        out_char(o, '"');
+        out_hex(o, f[i]);
+        out_str(o, "\",\"function\":");
+        json_str(o, fn);
+        if (where[0]) {
+            out_str(o, ",\"where\":");
+            json_str(o, where);
+        }
+        out_char(o, '}');
+    }
+    out_char(o, ']');
+}
+
+static void json_track(struct out *o, const char *k, const struct track *t, uint64_t now)
+{
+    if (!t->addr)
+        return;
+    char fn[192], where[256];
+    frame_text(t->addr, true, fn, sizeof(fn), where, sizeof(where));
+    json_key(o, k);
+    out_str(o, "{\"function\":");
+    json_str(o, fn);
+    json_u64(o, "age_ms", now > t->when ? (now - t->when) / 1000000 : 0);
+    json_u64(o, "cpu", (uint64_t)(t->cpu < 0 ? 0 : t->cpu));
+    json_u64(o, "pid", (uint64_t)t->pid);
+    const uintptr_t *frames;
+    unsigned n = depot_fetch(t->handle, &frames);
+    json_stack(o, "stack", frames, n);
+    out_char(o, '}');
+}
+
+static void print_json(int fd, const struct bug *b, uint64_t now)
+{
+    struct out o;
+    out_init(&o, fd);
+    struct out r;
+    out_init(&r, -1);
+    print_reason(&r, b);
+    r.buf[r.len < sizeof(r.buf) ? r.len : sizeof(r.buf) - 1] = 0;
+    out_str(&o, "{\"kind\":");
+    json_str(&o, kind_name(b));
+    json_key(&o, "reason");
+    json_str(&o, r.buf);
+    json_key(&o, "cache");
+    json_str(&o, b->cache);
+    json_u64(&o, "pid", (uint64_t)getpid());
+    if (b->kind == BUG_BYTES) {
+        json_key(&o, "what");
+        json_str(&o, b->what);
+        json_hex(&o, "fault_start", b->fault_start);
+        json_hex(&o, "fault_end", b->fault_end);
+        json_u64(&o, "length", b->fault_end - b->fault_start + 1);
+        json_u64(&o, "first_byte", b->first_byte);
+        json_u64(&o, "expected", b->expected);
+        if (b->has_object)
+            json_u64(&o, "offset", b->fault_start - b->object);
+    }
+    if (b->ptr)
+        json_hex(&o, "pointer", b->ptr);
+    if (b->has_object) {
+        json_hex(&o, "object", b->object);
+        json_u64(&o, "object_size", b->object_size);
+        json_u64(&o, "requested_size", b->orig_size);
+    }
+    if (b->has_tracks) {
+        json_track(&o, "alloc", &b->track[TRACK_ALLOC], now);
+        json_track(&o, "free", &b->track[TRACK_FREE], now);
+    }
+    json_stack(&o, "found_by", b->frames, b->nframes);
+    out_str(&o, "}\n");
+    out_flush(&o);
+}
+
+/* ---- flushing ----------------------------------------------------------------- */
+
+void bugs_flush(void)
+{
+    if (in_report || !pending || !pending->n)
+        return;
+    bool any_bug = false;
+    in_report = 1;
+    pthread_mutex_lock(&report_lock);
+    open_outputs();
+    uint64_t now = now_ns();
+    for (unsigned i = 0; i < pending->n; i++) {
+        struct bug *b = &pending->bug[i];
+        bool is_trace = b->kind == BUG_TRACE_ALLOC || b->kind == BUG_TRACE_FREE;
+        if (log_fd >= 0)
+            print_text(log_fd, b, now);
+        if (is_trace)
+            continue;
+        any_bug = true;
+        atomic_fetch_add(&reports_made, 1);
+        if (json_fd >= 0)
+            print_json(json_fd, b, now);
+        if (status_fd >= 0) {
+            struct out o;
+            out_init(&o, status_fd);
+            out_str(&o, "report ");
+            out_str(&o, kind_name(b));
+            out_char(&o, ' ');
+            out_str(&o, b->cache);
+            out_char(&o, '\n');
+            out_flush(&o);
+        }
+    }
+    pending->n = 0;
+    pthread_mutex_unlock(&report_lock);
+    in_report = 0;
+    if (any_bug && opt.abort_on_error)
+        abort();
+}
+
+EXPORT unsigned long slabdbg_report_count(void)
+{
+    return (unsigned long)atomic_load(&reports_made);
 }

@@ -21,7 +21,8 @@ static void cache_line(struct out *o, struct kmem_cache *c)
     }
     unsigned limit = c->tcache_max, batch = c->batch;
     pthread_mutex_unlock(&c->lock);
-    if (!slabs) return;
+    if (!slabs)
+        return;
     out_strw(o, c->name, 17);
     out_u64w(o, active, 6);
     out_u64w(o, slabs * c->objects, 7);
@@ -43,10 +44,12 @@ static void comm(char *buf, size_t size)
 {
     buf[0] = 0;
     int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0)
+        return;
     ssize_t n = read(fd, buf, size - 1);
     close(fd);
-    if (n < 0) n = 0;
+    if (n < 0)
+        n = 0;
     while (n > 0 && buf[n - 1] == '\n')
         n--;
     buf[n] = 0;

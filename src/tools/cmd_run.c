@@ -40,7 +40,8 @@ static int find_library(char *out, size_t size)
                                 "%s/../lib/slabdbg/" LIB_NAME};
     for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
         snprintf(out, size, candidates[i], dir);
-        if (access(out, R_OK) == 0) return 0;
+        if (access(out, R_OK) == 0)
+            return 0;
     }
     fprintf(stderr, "slabdbg run: %s not found beside %s or in ../lib (set SLABDBG_LIB)\n",
             LIB_NAME, dir);
@@ -65,15 +66,18 @@ int cmd_run(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (i < argc && !strcmp(argv[i], "--")) i++;
+    if (i < argc && !strcmp(argv[i], "--"))
+        i++;
     if (i >= argc) {
         usage(stderr);
         return 2;
     }
     char lib[PATH_MAX];
-    if (find_library(lib, sizeof(lib)) < 0) return 125;
+    if (find_library(lib, sizeof(lib)) < 0)
+        return 125;
     char abs[PATH_MAX];
-    if (realpath(lib, abs)) snprintf(lib, sizeof(lib), "%s", abs);
+    if (realpath(lib, abs))
+        snprintf(lib, sizeof(lib), "%s", abs);
     const char *old = getenv("LD_PRELOAD");
     char *preload;
     if (old && *old) {
@@ -108,7 +112,9 @@ int cmd_run(int argc, char **argv)
             return 125;
         }
     }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
     return 125;
 }

@@ -1,0 +1,434 @@
+/*
+ * The debug path: allocation and free processing of debugged caches, the
+ * object checks, tracks, trace, fault injection and the quarantine.
+ *
+ * Every check runs under the cache lock and only *records* what it found
+ * (report/bug.h), repairing the bytes as SLUB does; the report is printed
+ * by bugs_flush() once the lock is dropped.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "debug/debug.h"
+#include "front/options.h"
+#include "report/bug.h"
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static const uint8_t *memchr_inv(const void *start, uint8_t v, size_t n)
+{
+    const uint8_t *p = start;
+    for (; n && ((uintptr_t)p & 7); p++, n--)
+        if (*p != v)
+            return p;
+    uint64_t word = 0x0101010101010101ull * v;
+    for (; n >= 8 && *(const uint64_t *)p == word; p += 8, n -= 8)
+        ;
+    for (; n; p++, n--)
+        if (*p != v)
+            return p;
+    return NULL;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static __thread int32_t cached_tid;
+static int32_t thread_id(void)
+{
+    if (!cached_tid)
+        cached_tid = (int32_t)gettid();
+    return cached_tid;
+}
+
+static bool poisons_object(const struct kmem_cache *c)
+{
+    return (c->debug & SLAB_POISON) && !c->ctor;
+}
+
+/* Is p the start of an object of slab s? */
+bool debug_valid_object(const struct kmem_cache *c, const struct slab *s, const void *p)
+{
+    const char *first = s->start + c->red_left_pad;
+    if ((const char *)p < first || (const char *)p >= s->end)
+        return false;
+    return (size_t)((const char *)p - first) % c->stride == 0;
+}
+
+/* ---- tracks ----------------------------------------------------------------- */
+
+struct stack_snap {
+    unsigned n;
+    depot_handle_t handle;
+    uintptr_t frames[STACK_MAX_FRAMES];
+};
+
+/* Captured before the cache lock is taken: unwinding is the slow part. */
+static void snap_stack(const struct kmem_cache *c, struct stack_snap *st)
+{
+    st->n = 0;
+    st->handle = 0;
+    if (c->debug & SLAB_STORE_USER) {
+        st->n = stack_capture(st->frames, (unsigned)opt.stack_depth);
+        st->handle = depot_save(st->frames, st->n);
+    }
+}
+
+static void set_track(const struct kmem_cache *c, void *p, enum track_item i,
+                      const struct stack_snap *st)
+{
+    struct track *t = get_track(c, p, i);
+    t->addr = st->n ? st->frames[0] : 0;
+    t->handle = st->handle;
+    t->cpu = sched_getcpu();
+    t->pid = thread_id();
+    t->when = now_ns();
+}
+
+/* ---- checks ----------------------------------------------------------------- */
+
+/* SLUB's check_bytes_and_report: finds bytes in [start, start+n) that are
+ * not `value`, records the finding, and restores them. */
+static bool check_bytes(struct kmem_cache *c, struct slab *s, void *p, const char *what,
+                        uint8_t *start, uint8_t value, size_t n)
+{
+    const uint8_t *fault = memchr_inv(start, value, n);
+    if (!fault)
+        return true;
+    uint8_t *end = start + n;
+    while (end > fault && end[-1] == value)
+        end--;
+    struct bug *b = bug_new(BUG_BYTES, c->name);
+    if (b) {
+        b->what = what;
+        b->fault_start = (uintptr_t)fault;
+        b->fault_end = (uintptr_t)end - 1;
+        b->first_byte = *fault;
+        b->expected = value;
+        bug_object(b, c, s, p);
+    }
+    memset((void *)fault, value, (size_t)(end - fault));
+    return false;
+}
+
+/* SLUB's check_object: `val` is SLUB_RED_ACTIVE for an allocated object,
+ * SLUB_RED_INACTIVE for a free one. */
+bool debug_check_object(struct kmem_cache *c, struct slab *s, uint8_t *p, uint8_t val)
+{
+    bool ok = true;
+    if (c->debug & SLAB_RED_ZONE) {
+        ok &= check_bytes(c, s, p, "Left Redzone", p - c->red_left_pad, val, c->red_left_pad);
+        ok &= check_bytes(c, s, p, "Right Redzone", p + c->size, val, c->inuse - c->size);
+        uint32_t orig = get_info(c, p)->orig_size;
+        if (c->is_kmalloc && val == SLUB_RED_ACTIVE && orig < c->size)
+            ok &= check_bytes(c, s, p, "kmalloc Redzone", p + orig, val, c->size - orig);
+    } else if ((c->debug & SLAB_POISON) && c->size < c->inuse) {
+        ok &= check_bytes(c, s, p, "Alignment padding", p + c->size, POISON_INUSE,
+                          c->inuse - c->size);
+    }
+    if (c->debug & SLAB_POISON) {
+        if (val == SLUB_RED_INACTIVE && poisons_object(c)) {
+            ok &= check_bytes(c, s, p, "Poison", p, POISON_FREE, c->size - 1);
+            ok &= check_bytes(c, s, p, "End Poison", p + c->size - 1, POISON_END, 1);
+        }
+        ok &= check_bytes(c, s, p, "Object padding", p + c->info_end, POISON_INUSE,
+                          c->stride - c->red_left_pad - c->info_end);
+    }
+    return ok;
+}
+
+static void init_object(struct kmem_cache *c, uint8_t *p, uint8_t val)
+{
+    if (c->debug & SLAB_RED_ZONE) {
+        memset(p - c->red_left_pad, val, c->red_left_pad);
+        memset(p + c->size, val, c->inuse - c->size);
+        uint32_t orig = get_info(c, p)->orig_size;
+        if (c->is_kmalloc && val == SLUB_RED_ACTIVE && orig < c->size)
+            memset(p + orig, val, c->size - orig);
+    }
+    if (val == SLUB_RED_INACTIVE && poisons_object(c)) {
+        memset(p, POISON_FREE, c->size - 1);
+        p[c->size - 1] = POISON_END;
+    }
+}
+
+/* A free pointer must be NULL or an object of the same slab. */
+static bool fp_valid(const struct kmem_cache *c, const struct slab *s, const void *fp)
+{
+    return !fp || debug_valid_object(c, s, fp);
+}
+
+/* ---- fault injection (A) ---------------------------------------------------- */
+
+static __thread uint64_t fail_rng;
+
+static bool should_fail(struct kmem_cache *c)
+{
+    static _Atomic long failed;
+    uint64_t n = __atomic_add_fetch(&c->nr_fail_calls, 1, __ATOMIC_RELAXED);
+    if (opt.fail_times >= 0 && atomic_load(&failed) >= opt.fail_times)
+        return false;
+    if (opt.fail_interval > 1 && n % (uint64_t)opt.fail_interval)
+        return false;
+    if (opt.fail_interval <= 1) {
+        if (!fail_rng)
+            fail_rng = now_ns() | 1;
+        fail_rng ^= fail_rng << 13;
+        fail_rng ^= fail_rng >> 7;
+        fail_rng ^= fail_rng << 17;
+        if ((long)(fail_rng % 100) >= opt.fail_probability)
+            return false;
+    }
+    atomic_fetch_add(&failed, 1);
+    return true;
+}
+
+/* ---- trace (T) -------------------------------------------------------------- */
+
+static void trace(struct kmem_cache *c, struct slab *s, void *p, bool alloc)
+{
+    struct bug *b = bug_new(alloc ? BUG_TRACE_ALLOC : BUG_TRACE_FREE, c->name);
+    if (b)
+        bug_object(b, c, s, p);
+}
+
+/* ---- quarantine --------------------------------------------------------------
+ * Freed objects of a cache wait in a FIFO (within the byte budget of the
+ * `quarantine` option) before going back to their slab, widening the window
+ * in which a write after free is caught by the poison check. */
+
+struct quarantine {
+    size_t cap, head, count, bytes;
+    void *slot[];
+};
+
+static struct quarantine *quarantine_get(struct kmem_cache *c)
+{
+    if (!c->quarantine) {
+        size_t cap = opt.quarantine / c->stride + 1;
+        if (cap > ((size_t)1 << 24))
+            cap = (size_t)1 << 24;
+        void *m = mmap(NULL, sizeof(struct quarantine) + cap * sizeof(void *),
+                       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        c->quarantine = m;
+        c->quarantine->cap = cap;
+    }
+    return c->quarantine;
+}
+
+/* Puts p in quarantine; returns the object that leaves it (or p itself when
+ * there is no quarantine), which the caller returns to its slab. */
+static void *quarantine_swap(struct kmem_cache *c, void *p)
+{
+    if (!opt.quarantine)
+        return p;
+    struct quarantine *q = quarantine_get(c);
+    if (!q)
+        return p;
+    get_info(c, p)->state = OBJ_STATE_QUARANTINE;
+    q->slot[(q->head + q->count) % q->cap] = p;
+    q->count++;
+    q->bytes += c->stride;
+    if (q->count < q->cap && q->bytes <= opt.quarantine)
+        return NULL;
+    void *old = q->slot[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->count--;
+    q->bytes -= c->stride;
+    get_info(c, old)->state = OBJ_STATE_FREE;
+    return old;
+}
+
+/* Returns every quarantined object to its slab; cache lock held. */
+void debug_quarantine_drain(struct kmem_cache *c)
+{
+    struct quarantine *q = c->quarantine;
+    if (!q)
+        return;
+    while (q->count) {
+        void *old = q->slot[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+        get_info(c, old)->state = OBJ_STATE_FREE;
+        slab_put(c, slab_of_owned(old), old);
+    }
+    q->bytes = 0;
+}
+
+/* A destroyed cache's quarantine ring goes back to the system. */
+void debug_cache_destroy(struct kmem_cache *c)
+{
+    if (c->quarantine) {
+        munmap(c->quarantine, sizeof(struct quarantine) + c->quarantine->cap * sizeof(void *));
+        c->quarantine = NULL;
+    }
+}
+
+/* ---- allocation ------------------------------------------------------------- */
+
+/* A slab whose freelist is corrupt is retired: nothing more is handed out
+ * from it and it is never reused (SLUB's "Marking all objects used"). */
+static void isolate(struct kmem_cache *c, struct slab *s)
+{
+    s->freelist = NULL;
+    s->isolated = 1;
+    list_del(c, s);
+    list_add_head(c, s, SLAB_ON_FULL);
+}
+
+/* Takes the first free object of a slab, with F checks on the freelist;
+ * NULL when the freelist head itself is corrupt. */
+static void *take_checked(struct kmem_cache *c, struct slab *s)
+{
+    bool checks = c->debug & SLAB_CONSISTENCY_CHECKS;
+    void *p = s->freelist;
+    if (checks && !debug_valid_object(c, s, p)) {
+        struct bug *b = bug_new(BUG_FREECHAIN, c->name);
+        if (b) {
+            b->ptr = (uintptr_t)p;
+            bug_object(b, c, s, NULL);
+        }
+        isolate(c, s);
+        return NULL;
+    }
+    void *next = fp_get(c, p);
+    bool corrupt = checks && !fp_valid(c, s, next);
+    if (corrupt) {
+        struct bug *b = bug_new(BUG_FREEPOINTER, c->name);
+        if (b)
+            bug_object(b, c, s, p);
+        fp_set(c, p, NULL);
+        next = NULL;
+    }
+    s->freelist = next;
+    if (s->inuse++ == 0)
+        c->nr_empty--;
+    if (corrupt)
+        isolate(c, s);
+    else if (s->inuse == s->objects) {
+        list_del(c, s);
+        list_add_head(c, s, SLAB_ON_FULL);
+    }
+    return p;
+}
+
+void *debug_alloc(struct kmem_cache *c, size_t orig_size)
+{
+    if ((c->debug & SLAB_FAILSLAB) && should_fail(c)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    struct stack_snap st;
+    snap_stack(c, &st);
+    pthread_mutex_lock(&c->lock);
+    uint8_t *p = NULL;
+    struct slab *s = NULL;
+    while (!p) {
+        s = c->partial;
+        if (!s) {
+            s = slab_new(c);
+            if (!s)
+                break;
+            c->nr_empty++;
+        }
+        p = take_checked(c, s);
+    }
+    if (p) {
+        debug_check_object(c, s, p, SLUB_RED_INACTIVE);
+        struct debug_info *info = get_info(c, p);
+        info->orig_size = (uint32_t)(c->is_kmalloc ? orig_size : c->size);
+        info->state = OBJ_STATE_ACTIVE;
+        init_object(c, p, SLUB_RED_ACTIVE);
+        if (c->debug & SLAB_STORE_USER)
+            set_track(c, p, TRACK_ALLOC, &st);
+        if (c->debug & SLAB_TRACE)
+            trace(c, s, p, true);
+    }
+    pthread_mutex_unlock(&c->lock);
+    bugs_flush();
+    if (!p)
+        errno = ENOMEM;
+    return p;
+}
+
+/* ---- free ------------------------------------------------------------------- */
+
+static void not_freed(enum bug_kind kind, struct kmem_cache *c, struct slab *s, void *p)
+{
+    struct bug *b = bug_new(kind, c->name);
+    if (b) {
+        b->ptr = (uintptr_t)p;
+        bug_object(b, c, s, kind == BUG_ALREADY_FREE ? p : NULL);
+    }
+}
+
+void debug_free(struct kmem_cache *c, struct slab *s, void *p)
+{
+    struct stack_snap st;
+    snap_stack(c, &st);
+    pthread_mutex_lock(&c->lock);
+    if (!debug_valid_object(c, s, p)) {
+        not_freed(BUG_INVALID_POINTER, c, s, p);
+    } else if (get_info(c, p)->state != OBJ_STATE_ACTIVE) {
+        not_freed(BUG_ALREADY_FREE, c, s, p);
+    } else {
+        debug_check_object(c, s, p, SLUB_RED_ACTIVE);
+        if (c->debug & SLAB_STORE_USER)
+            set_track(c, p, TRACK_FREE, &st);
+        if (c->debug & SLAB_TRACE)
+            trace(c, s, p, false);
+        get_info(c, p)->state = OBJ_STATE_FREE;
+        init_object(c, p, SLUB_RED_INACTIVE);
+        void *out = quarantine_swap(c, p);
+        if (out)
+            slab_put(c, slab_of_owned(out), out);
+    }
+    pthread_mutex_unlock(&c->lock);
+    bugs_flush();
+}
+
+size_t debug_usable(struct kmem_cache *c, struct slab *s, void *p)
+{
+    pthread_mutex_lock(&c->lock);
+    size_t n = 0;
+    if (debug_valid_object(c, s, p) && get_info(c, p)->state == OBJ_STATE_ACTIVE)
+        n = get_info(c, p)->orig_size;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n)
+{
+    pthread_mutex_lock(&c->lock);
+    bool ok = debug_valid_object(c, s, p) && get_info(c, p)->state == OBJ_STATE_ACTIVE;
+    if (ok) {
+        /* The slack must still be intact before it becomes the caller's. */
+        debug_check_object(c, s, p, SLUB_RED_ACTIVE);
+        get_info(c, p)->orig_size = (uint32_t)n;
+        init_object(c, p, SLUB_RED_ACTIVE);
+    }
+    pthread_mutex_unlock(&c->lock);
+    bugs_flush();
+    return ok;
+}
+
+/* free() of a pointer that is not ours: with F on for kmalloc caches, say so. */
+void debug_foreign_free(const void *p)
+{
+    if (!debug_foreign_checks)
+        return;
+    struct bug *b = bug_new(BUG_OUTSIDE_SLAB, "kmalloc");
+    if (b)
+        b->ptr = (uintptr_t)p;
+    bugs_flush();
+}

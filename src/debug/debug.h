@@ -1,0 +1,101 @@
+/*
+ * The debug path of caches with SLABDBG flags: layout, checks, tracks.
+ *
+ * Object layout of a debugged cache, as in SLUB (offsets from the object
+ * pointer p that the user sees; see debug_cache_setup):
+ *
+ *   p - red_left_pad  +---------------------------+
+ *                     | left red zone        (Z)  |  0xbb free / 0xcc allocated
+ *   p                 +---------------------------+
+ *                     | object (size)             |  0x6b..0x6b 0xa5 while free (P)
+ *                     |   kmalloc: requested size, |
+ *                     |   then slack         (Z)  |  0xcc while allocated
+ *   p + size          +---------------------------+
+ *                     | right red zone       (Z)  |  to a word boundary, at least a word
+ *   p + inuse         +---------------------------+
+ *                     | free pointer   (P or ctor)|  outside the object, so poison stays whole
+ *   p + track_offset  +---------------------------+
+ *                     | alloc track, free track(U)|
+ *   p + info_offset   +---------------------------+
+ *                     | debug_info: requested size, state
+ *   p + info_end      +---------------------------+
+ *                     | padding              (P)  |  0x5a, up to the next object's red zone
+ *                     +---------------------------+
+ *
+ * A debugged cache never uses thread caches: every allocation and free
+ * takes the cache lock and runs the checks its flags ask for.
+ */
+#ifndef SLABDBG_DEBUG_H
+#define SLABDBG_DEBUG_H
+
+#include "core/internal.h"
+#include "debug/stackdepot.h"
+
+#define SLUB_RED_INACTIVE 0xbb
+#define SLUB_RED_ACTIVE 0xcc
+#define POISON_INUSE 0x5a
+#define POISON_FREE 0x6b
+#define POISON_END 0xa5
+
+enum track_item { TRACK_ALLOC, TRACK_FREE };
+
+struct track {
+    uintptr_t addr;        /* the caller of the allocator */
+    depot_handle_t handle; /* its whole stack */
+    int32_t cpu;
+    int32_t pid; /* thread id */
+    uint32_t pad;
+    uint64_t when; /* CLOCK_MONOTONIC, nanoseconds */
+};
+
+#define OBJ_STATE_ACTIVE 0xacac0001u
+#define OBJ_STATE_FREE 0xf4ee0002u
+#define OBJ_STATE_QUARANTINE 0xf4ee0003u
+
+struct debug_info {
+    uint32_t orig_size; /* what the caller asked for (kmalloc) */
+    uint32_t state;     /* OBJ_STATE_* */
+};
+
+static inline struct track *get_track(const struct kmem_cache *c, void *p, enum track_item i)
+{
+    return (struct track *)((char *)p + c->track_offset) + i;
+}
+static inline struct debug_info *get_info(const struct kmem_cache *c, void *p)
+{
+    return (struct debug_info *)((char *)p + c->info_offset);
+}
+
+/* Layout (cache_setup calls it when flags ask for debugging). */
+INTERNAL void debug_cache_setup(struct kmem_cache *c);
+/* A new slab of a debugged cache: every object initialised and free. */
+INTERNAL void debug_slab_init(struct kmem_cache *c, struct slab *s);
+
+/* Allocation and free through the debug path (cache lock not held). */
+INTERNAL void *debug_alloc(struct kmem_cache *c, size_t orig_size);
+INTERNAL void debug_free(struct kmem_cache *c, struct slab *s, void *p);
+/* The requested size of a live debugged object (0 if p is not one). */
+INTERNAL size_t debug_usable(struct kmem_cache *c, struct slab *s, void *p);
+/* Grows or shrinks a live kmalloc object within its class. */
+INTERNAL bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n);
+/* free()/realloc() of memory that is not ours, seen with F on. */
+INTERNAL void debug_foreign_free(const void *p);
+
+/* SLUB's check_object: val is SLUB_RED_ACTIVE or SLUB_RED_INACTIVE. */
+INTERNAL bool debug_check_object(struct kmem_cache *c, struct slab *s, uint8_t *p, uint8_t val);
+/* Is p the start of an object of slab s? */
+INTERNAL bool debug_valid_object(const struct kmem_cache *c, const struct slab *s, const void *p);
+/* kmem_cache_destroy: reports the live objects left; returns their number. */
+INTERNAL unsigned debug_objects_remaining(struct kmem_cache *c);
+INTERNAL int debug_validate_all(void);
+/* The quarantine: emptied into the slabs (cache lock held), and freed. */
+INTERNAL void debug_quarantine_drain(struct kmem_cache *c);
+INTERNAL void debug_cache_destroy(struct kmem_cache *c);
+INTERNAL void debug_print_traces(int fd);
+
+/* Is there any debugged cache? (fast test for the exit-time work) */
+INTERNAL extern bool debug_any;
+/* Is F on for a kmalloc cache? Then free() of foreign pointers is reported. */
+INTERNAL extern bool debug_foreign_checks;
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * Call stacks of allocations and frees (U), stored once each in a stack
+ * depot and named by a 32-bit handle, as in the kernel: a track is then a
+ * handle plus caller, thread, CPU and time, however deep the stack.
+ */
+#ifndef SLABDBG_DEBUG_STACKDEPOT_H
+#define SLABDBG_DEBUG_STACKDEPOT_H
+
+#include <stdint.h>
+
+#include "core/internal.h"
+
+#define STACK_MAX_FRAMES 64
+
+typedef uint32_t depot_handle_t; /* 0: no stack */
+
+/* Captures the calling thread's stack, skipping slabdbg's own frames;
+ * returns the number of frames (at most `max`). */
+INTERNAL unsigned stack_capture(uintptr_t *frames, unsigned max);
+/* Stores a stack; equal stacks get equal handles.  Lock-free lookups and
+ * inserts; returns 0 when the depot is full (its memory is bounded). */
+INTERNAL depot_handle_t depot_save(const uintptr_t *frames, unsigned n);
+/* The frames of a handle; returns their number. */
+INTERNAL unsigned depot_fetch(depot_handle_t h, const uintptr_t **frames);
+/* Loads the unwinder; called once, outside any allocator lock, when it is
+ * safe to dlopen (from the library constructor). */
+INTERNAL void stack_unwinder_init(void);
+/* Is pc inside slabdbg's own code? */
+INTERNAL int pc_is_ours(uintptr_t pc);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * SLABDBG (debug flags, the kernel's slub_debug= syntax) and SLABDBG_OPTIONS
+ * (name=value:name=value, see options_table.h).  Read once, at
+ * initialisation, which can come before libc has set up `environ`; so the
+ * environment is read from /proc/self/environ when needed, and nothing here
+ * allocates.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "front/options.h"
+#include "report/out.h"
+
+struct slabdbg_options opt;
+struct slub_debug_config slub_debug;
+
+extern char **environ;
+
+static const char *env_from_proc(const char *name)
+{
+    static char *buf;
+    static size_t len;
+    if (!buf) {
+        int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return NULL;
+        size_t cap = 1 << 20;
+        buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (buf == MAP_FAILED) {
+            buf = NULL;
+            close(fd);
+            return NULL;
+        }
+        ssize_t n;
+        while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+            len += (size_t)n;
+        close(fd);
+    }
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+        if (!strncmp(buf + i, name, nl) && buf[i + nl] == '=')
+            return buf + i + nl + 1;
+    return NULL;
+}
+
+const char *env_get(const char *name)
+{
+    if (environ)
+        return getenv(name);
+    return env_from_proc(name);
+}
+
+void options_warn(const char *msg)
+{
+    struct out o;
+    out_init(&o, 2);
+    out_str(&o, "slabdbg: ");
+    out_str(&o, msg);
+    out_char(&o, '\n');
+    out_flush(&o);
+}
+
+static void warn2(const char *a, const char *b, size_t blen, const char *c)
+{
+    char msg[OPT_STR_MAX + 128];
+    size_t al = strlen(a), cl = strlen(c);
+    if (blen > OPT_STR_MAX)
+        blen = OPT_STR_MAX;
+    memcpy(msg, a, al);
+    memcpy(msg + al, b, blen);
+    memcpy(msg + al + blen, c, cl + 1);
+    options_warn(msg);
+}
+
+/* ---- value parsers: return false on malformed input ---------------------- */
+
+static bool parse_long(const char *v, size_t n, long *out)
+{
+    bool neg = n && *v == '-';
+    size_t i = neg;
+    if (i == n)
+        return false;
+    long r = 0;
+    for (; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9' || r > (1L << 58))
+            return false;
+        r = r * 10 + (v[i] - '0');
+    }
+    *out = neg ? -r : r;
+    return true;
+}
+
+static bool set_STR(char (*field)[OPT_STR_MAX], const char *v, size_t n)
+{
+    if (n >= OPT_STR_MAX)
+        return false;
+    memcpy(*field, v, n);
+    (*field)[n] = 0;
+    return true;
+}
+
+static bool set_BOOL(bool *field, const char *v, size_t n)
+{
+    if ((n == 1 && (*v == '1' || *v == 'y')) || (n == 4 && !strncmp(v, "true", 4)) ||
+        (n == 3 && !strncmp(v, "yes", 3)))
+        *field = true;
+    else if ((n == 1 && (*v == '0' || *v == 'n')) || (n == 5 && !strncmp(v, "false", 5)) ||
+             (n == 2 && !strncmp(v, "no", 2)))
+        *field = false;
+    else
+        return false;
+    return true;
+}
+
+static bool set_INT(long *field, const char *v, size_t n)
+{
+    return parse_long(v, n, field);
+}
+
+static bool set_SIZE(uint64_t *field, const char *v, size_t n)
+{
+    unsigned shift = 0;
+    if (n && (v[n - 1] | 0x20) == 'k')
+        shift = 10;
+    else if (n && (v[n - 1] | 0x20) == 'm')
+        shift = 20;
+    else if (n && (v[n - 1] | 0x20) == 'g')
+        shift = 30;
+    long r;
+    if (!parse_long(v, n - (shift != 0), &r) || r < 0)
+        return false;
+    *field = (uint64_t)r << shift;
+    return true;
+}
+
+#define OPT_DEFAULT(name, type, def, help) set_##type(&opt.name, def, strlen(def));
+#define OPT_SET(name, type, def, help)                                                             \
+    if (klen == sizeof(#name) - 1 && !strncmp(key, #name, klen))                                   \
+        return set_##type(&opt.name, val, vlen) ? 1 : -1;
+
+/* 1: set; 0: unknown name; -1: bad value. */
+static int option_set(const char *key, size_t klen, const char *val, size_t vlen)
+{
+    (void)val, (void)vlen;
+    SLABDBG_OPTION_TABLE(OPT_SET)
+    return 0;
+}
+
+static void parse_options(const char *s)
+{
+    while (*s) {
+        const char *end = strchrnul(s, ':');
+        const char *eq = memchr(s, '=', (size_t)(end - s));
+        if (end == s) {
+            s++;
+            continue;
+        }
+        if ((size_t)(end - s) == 4 && !strncmp(s, "help", 4)) {
+            options_help(2);
+        } else if (!eq) {
+            warn2("SLABDBG_OPTIONS: '", s, (size_t)(end - s), "' has no value (name=value)");
+        } else {
+            int r = option_set(s, (size_t)(eq - s), eq + 1, (size_t)(end - eq - 1));
+            if (r == 0)
+                warn2("SLABDBG_OPTIONS: unknown option '", s, (size_t)(eq - s), "' ignored");
+            else if (r < 0)
+                warn2("SLABDBG_OPTIONS: bad value in '", s, (size_t)(end - s), "' ignored");
+        }
+        s = *end ? end + 1 : end;
+    }
+}
+
+void options_init(void)
+{
+    SLABDBG_OPTION_TABLE(OPT_DEFAULT)
+    const char *o = env_get("SLABDBG_OPTIONS");
+    if (o)
+        parse_options(o);
+    if (opt.stack_depth < 1 || opt.stack_depth > 64) {
+        options_warn("SLABDBG_OPTIONS: stack_depth must be 1 to 64; using 16");
+        opt.stack_depth = 16;
+    }
+    slub_debug_parse(&slub_debug, env_get("SLABDBG"), options_warn);
+    /* SLABDBG_STATS is the short form of SLABDBG_OPTIONS=stats=... */
+    const char *stats = env_get("SLABDBG_STATS");
+    if (stats && !opt.stats[0])
+        set_STR(&opt.stats, stats, strlen(stats));
+}
+
+#define OPT_HELP(name, type, def, help)                                                            \
+    out_str(&o, "  ");                                                                             \
+    out_strw(&o, #name, 18);                                                                       \
+    out_strw(&o, #type, 5);                                                                        \
+    out_str(&o, "(default: ");                                                                     \
+    out_str(&o, *def ? def : "none");                                                              \
+    out_str(&o, ")\n                        " help "\n");
+
+void options_help(int fd)
+{
+    struct out o;
+    out_init(&o, fd);
+    out_str(&o,
+            "SLABDBG=<flags>[,<cache>...][;<flags>[,<cache>...]...]  (the kernel's slub_debug=)\n"
+            "  F consistency checks  Z red zones      P poison       U alloc/free tracks\n"
+            "  T trace               A fail on purpose O off where too costly\n"
+            "  G guard pages (ours)  - no debugging\n"
+            "  An empty value means FZPU on every cache; 'name*' matches a prefix.\n"
+            "SLABDBG_OPTIONS=name=value:name=value...\n");
+    SLABDBG_OPTION_TABLE(OPT_HELP)
+    out_flush(&o);
+}

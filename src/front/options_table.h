@@ -1,0 +1,25 @@
+/*
+ * Every run-time setting other than the debug flags, defined once:
+ *   X(name, type, default, help)
+ * The parser (src/front/options.c) and every help text are generated from
+ * this table.  Settings are given as SLABDBG_OPTIONS=name=value:name=value.
+ */
+#ifndef SLABDBG_OPTIONS_TABLE_H
+#define SLABDBG_OPTIONS_TABLE_H
+
+#define SLABDBG_OPTION_TABLE(X)                                                                    \
+    X(log, STR, "stderr", "where reports go: stderr, or a file path (%p becomes the pid)")         \
+    X(json, STR, "", "also write each report as one JSON line to this file (%p becomes the pid)")  \
+    X(abort_on_error, BOOL, "0", "abort() after the first report (for tests)")                     \
+    X(validate_at_exit, BOOL, "1", "check every object of the debugged caches at exit")            \
+    X(validate_signal, INT, "0", "signal number that makes the process validate (0: none)")        \
+    X(traces_at_exit, BOOL, "0", "print alloc_traces and free_traces of U caches at exit")         \
+    X(stats, STR, "", "print slabinfo at exit: 1 or stderr, or a file path (%p becomes the pid)")  \
+    X(quarantine, SIZE, "0", "bytes of freed debug objects held back from reuse (K, M, G)")        \
+    X(stack_depth, INT, "16", "frames kept per allocation and free stack (1 to 64)")               \
+    X(fail_probability, INT, "0", "A: percent of allocations of A caches to fail")                 \
+    X(fail_interval, INT, "0", "A: fail every Nth allocation of A caches (0: off)")                \
+    X(fail_times, INT, "-1", "A: fail at most this many allocations (-1: no limit)")               \
+    X(status_file, STR, "", "append one line per report to this file (used by slabdbg run)")
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * A finding of the debug checks, captured while the cache lock is held and
+ * printed after it is released (printing symbolizes stacks, which may
+ * allocate).  Each thread keeps a few pending findings of its own.
+ */
+#ifndef SLABDBG_REPORT_BUG_H
+#define SLABDBG_REPORT_BUG_H
+
+#include "debug/debug.h"
+
+enum bug_kind {
+    BUG_BYTES,             /* "<what> overwritten": poison, red zones, padding */
+    BUG_SLAB_PADDING,      /* "Padding overwritten" at the end of a slab */
+    BUG_ALREADY_FREE,      /* "Object already free" */
+    BUG_INVALID_POINTER,   /* "Invalid object pointer 0x..." */
+    BUG_OUTSIDE_SLAB,      /* "Attempt to free object(0x...) outside of slab" */
+    BUG_WRONG_CACHE,       /* "Wrong slab cache. X but object is from Y" */
+    BUG_FREEPOINTER,       /* "Freepointer corrupt" */
+    BUG_FREECHAIN,         /* "Freechain corrupt" */
+    BUG_WRONG_COUNT,       /* "Wrong number of objects. Found N but should be M" */
+    BUG_OBJECTS_REMAINING, /* "Objects remaining in X on kmem_cache_destroy()" */
+    BUG_TRACE_ALLOC,       /* T: not a bug, a trace line */
+    BUG_TRACE_FREE
+};
+
+#define BUG_OBJECT_SHOWN 4096 /* object bytes dumped, as the kernel's PAGE_SIZE cap */
+#define BUG_SNAPSHOT (BUG_OBJECT_SHOWN + 1024)
+#define BUG_MAX_LISTED 16
+
+struct bug {
+    enum bug_kind kind;
+    const char *cache;
+    const char *other_cache; /* BUG_WRONG_CACHE */
+    const char *what;        /* BUG_BYTES: "Poison", "Left Redzone", ... */
+    uintptr_t ptr;           /* the pointer the finding is about */
+    uintptr_t fault_start, fault_end;
+    unsigned first_byte, expected;
+    long found, should_be; /* BUG_WRONG_COUNT */
+    /* The slab and object, when known. */
+    bool has_slab, has_object;
+    uintptr_t slab, slab_start, slab_fp;
+    unsigned objects, inuse;
+    uintptr_t object, object_fp;
+    /* Layout of the cache, and a copy of the object's slot before repair. */
+    uint32_t red_left_pad, object_size, cache_inuse, info_end, slot_size, orig_size;
+    slab_flags_t flags;
+    uint32_t snap_len;
+    uint8_t snap[BUG_SNAPSHOT];
+    bool has_tracks;
+    struct track track[2];
+    /* BUG_OBJECTS_REMAINING: the objects left. */
+    unsigned nr_listed, nr_remaining;
+    uintptr_t listed[BUG_MAX_LISTED];
+    struct track listed_alloc[BUG_MAX_LISTED];
+    /* The stack of the code that found it. */
+    unsigned nframes;
+    uintptr_t frames[STACK_MAX_FRAMES];
+};
+
+/* A new pending finding of this thread, NULL if too many are pending or
+ * this thread is printing a report (nested findings are repaired silently). */
+INTERNAL struct bug *bug_new(enum bug_kind kind, const char *cache);
+/* Records slab and object (with a snapshot of its bytes) in the finding. */
+INTERNAL void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, void *p);
+/* Prints this thread's pending findings; call with no allocator lock held. */
+INTERNAL void bugs_flush(void);
+
+#endif
