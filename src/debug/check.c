@@ -19,25 +19,42 @@
 
 /* ---- small helpers -------------------------------------------------------- */
 
+/* Blocks of each fill byte, so that checking a range is a memcmp (vectorised
+ * by libc) and only a mismatching block is scanned byte by byte. */
+#define FILL_BLOCK 1024
+static uint8_t fill_block[256][FILL_BLOCK] __attribute__((aligned(64)));
+static const uint8_t *fill_of(uint8_t v)
+{
+    uint8_t *b = fill_block[v];
+    if (b[FILL_BLOCK - 1] != v || b[0] != v) /* first use of this value */
+        memset(b, v, FILL_BLOCK);
+    return b;
+}
+
+/* First byte of [start, start+n) that is not v, or NULL. */
 static const uint8_t *memchr_inv(const void *start, uint8_t v, size_t n)
 {
-    const uint8_t *p = start;
-    for (; n && ((uintptr_t)p & 7); p++, n--)
-        if (*p != v)
-            return p;
-    uint64_t word = 0x0101010101010101ull * v;
-    for (; n >= 8 && *(const uint64_t *)p == word; p += 8, n -= 8)
-        ;
-    for (; n; p++, n--)
-        if (*p != v)
-            return p;
+    const uint8_t *p = start, *fill = fill_of(v);
+    while (n) {
+        size_t chunk = n < FILL_BLOCK ? n : FILL_BLOCK;
+        if (memcmp(p, fill, chunk)) {
+            for (size_t i = 0; i < chunk; i++)
+                if (p[i] != v)
+                    return p + i;
+        }
+        p += chunk;
+        n -= chunk;
+    }
     return NULL;
 }
 
+/* Track times: the coarse clock (a few ms of resolution, like the kernel's
+ * jiffies) costs a memory read, where the precise one may be a system call
+ * on virtual machines. */
 static uint64_t now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 

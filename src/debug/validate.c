@@ -289,7 +289,7 @@ static void traces_cache(struct kmem_cache *c, void *arg)
     if (!(c->debug & SLAB_STORE_USER))
         return;
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     struct out o;
     out_init(&o, ta->fd);
