@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# The main demonstration: a real program (sqlite3 running an order-processing
-# workload) under the slabdbg allocator, with slabdbg's per-cache statistics.
-set -euo pipefail
+# The main demonstration: the seed incident (examples/seed) end to end.
+set -uo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 slabdbg="$here/$build/slabdbg"
+seed="$here/$build/examples/seed"
 
-echo "== sqlite3 with glibc malloc"
-sqlite3 :memory: < "$here/examples/workload.sql"
-echo
-echo "== the same under slabdbg: slabdbg run -- sqlite3 (SLABDBG_STATS=1 prints slabinfo at exit)"
-SLABDBG_STATS=1 "$slabdbg" run -- sqlite3 :memory: < "$here/examples/workload.sql"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1. The incident: run plainly, it dies in the network code at address 0x106"
+"$seed"
+echo "(exit status $?)"
+
+step "2. Under slabdbg with SLUB's debug flags: slabdbg run -d FZPU -- seed"
+echo "The stray write is found when the network code takes the object again;"
+echo "the report names who allocated and who freed it, with both stacks."
+"$slabdbg" run -d FZPU -- "$seed"
+echo "(exit status $?)"
+
+step "3. The same, for machines: one JSON line per report"
+json=$(mktemp)
+"$slabdbg" run -d FZPU,kmalloc-1024 -o "json=$json:log=/dev/null" -- "$seed" >/dev/null 2>&1
+cut -c1-400 "$json"
+echo "..."
+rm -f "$json"
+
+step "4. A real program under slabdbg, with its slabinfo at exit (sqlite3)"
+SLABDBG_STATS=1 "$slabdbg" run -- sqlite3 :memory: < "$here/examples/workload.sql" 2>&1 | head -20
+echo "..."
