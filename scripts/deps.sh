@@ -23,6 +23,11 @@ want perl perl
 want tclsh tcl
 want /usr/include/elfutils/libdwfl.h libdw-dev
 want /usr/lib/x86_64-linux-gnu/libunwind.so.8 libunwind8
+want pkg-config pkg-config
+want /usr/include/elfutils/libdw.h libdw-dev
+want /usr/include/libelf.h libelf-dev
+want /usr/include/capstone/capstone.h libcapstone-dev
+want /usr/include/bpf/btf.h libbpf-dev
 if [ "${1:-}" = "--bench" ]; then
     lib=/usr/lib/x86_64-linux-gnu
     want $lib/libjemalloc.so.2 libjemalloc2

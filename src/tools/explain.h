@@ -1,0 +1,84 @@
+/*
+ * The analysis side of the slabdbg command: reading SLUB reports and kernel
+ * oopses, and explaining them with type and source knowledge.  These
+ * interfaces are shared by the explain command and its helpers.
+ */
+#ifndef SLABDBG_TOOLS_EXPLAIN_H
+#define SLABDBG_TOOLS_EXPLAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- types: struct layouts from DWARF (libdw) or BTF (libbpf) ------------ */
+
+struct types;
+
+/* Opens the type information of an ELF file with DWARF, or a BTF file (raw
+ * BTF such as /sys/kernel/btf/vmlinux, or an ELF with a .BTF section).
+ * NULL with a one-line message in err on failure. */
+struct types *types_open_elf(const char *path, char *err, size_t errlen);
+struct types *types_open_btf(const char *path, char *err, size_t errlen);
+void types_close(struct types *t);
+
+struct field_at {
+    char type[128];        /* the struct the offset falls in */
+    size_t type_start;     /* where that struct starts in the allocation */
+    char path[512];        /* "scsi_cmnd.SCp.phase", arrays as "frags[2].page" */
+    size_t field_offset;   /* the field's offset in the allocation */
+    size_t field_size;
+    char field_type[128];  /* "volatile int" */
+};
+
+/* The field at byte `offset` of an allocation laid out as `spec`: one struct
+ * name ("request", "struct request" also accepted) or several joined by '+'
+ * ("request+scsi_cmnd"), each starting where the previous one ends, rounded
+ * up to its alignment.  0 on success; -1 with a message in err. */
+int types_field_at(struct types *t, const char *spec, size_t offset, struct field_at *out,
+                   char *err, size_t errlen);
+
+struct type_candidate {
+    char name[128];
+    size_t size;
+    double score; /* higher is better */
+    char why[256];  /* one line: the evidence */
+};
+
+/* Resolves an address to a function name, or NULL (for ranking). */
+typedef const char *(*func_name_fn)(uint64_t addr, void *ctx);
+
+/* Ranks struct types as the type of an object of `object_size` bytes (a
+ * kmalloc class: types that land in that class come first), and, when the
+ * object's bytes are given (nbytes > 0, object at object_addr), by how well
+ * they match: function-pointer fields holding function addresses, pointer
+ * fields holding plausible pointers, list heads pointing at themselves.
+ * Writes up to max candidates, best first; returns how many. */
+int types_rank(struct types *t, size_t object_size, const uint8_t *bytes, size_t nbytes,
+               uint64_t object_addr, func_name_fn func_name, void *ctx,
+               struct type_candidate *out, int max);
+
+/* ---- source: constants equal to a value, and where they are assigned ---- */
+
+struct src_const {
+    char name[128];
+    char kind[16]; /* "define", "enum", "const" */
+    char file[512];
+    int line;
+};
+
+struct src_assign {
+    char file[512];
+    int line;
+    char function[128]; /* enclosing function, "" if unknown */
+    char constant[128]; /* the constant assigned */
+    char text[256];     /* the statement, trimmed */
+    int same_field;     /* assigns to a field named like the stray field */
+};
+
+/* Scans C sources (*.c, *.h) under dir for constants whose value is `value`
+ * and for statements assigning one of them; those assigning to a member
+ * named `field` (may be NULL) come first.  Returns 0, or -1 with err. */
+int src_scan(const char *dir, uint64_t value, const char *field, struct src_const *consts,
+             int max_consts, int *n_consts, struct src_assign *assigns, int max_assigns,
+             int *n_assigns, char *err, size_t errlen);
+
+#endif
