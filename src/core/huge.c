@@ -23,7 +23,7 @@
 #include "core/internal.h"
 
 #define HUGE_HEADER align_up(sizeof(struct segment), PAGE_SIZE_MIN)
-#define HUGE_CACHE_SLOTS 4
+#define HUGE_CACHE_SLOTS 8
 #ifndef HUGE_CACHE_MB
 #define HUGE_CACHE_MB 32
 #endif
@@ -31,7 +31,7 @@
 
 pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 struct segment *huge_list;
-_Atomic uint64_t stat_huge_allocs;
+_Atomic uint64_t stat_huge_allocs, stat_huge_cache_hits, stat_huge_cache_flushes;
 
 static struct segment *huge_cache[HUGE_CACHE_SLOTS];
 static size_t huge_cache_bytes;
@@ -60,14 +60,15 @@ static void huge_unlink(struct segment *seg)
         seg->next->prev = seg->prev;
 }
 
-/* A cached mapping that fits `size` at `offset` without wasting more than
- * half of it; huge_lock held. */
+/* The smallest cached mapping that holds `size` at `offset` and is at most
+ * eight times larger; huge_lock held.  (Trimming the excess was measured:
+ * unmapping dirty pages costs more than keeping them with the object.) */
 static struct segment *huge_cache_take(size_t offset, size_t size)
 {
     int best = -1;
     for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
         struct segment *seg = huge_cache[i];
-        if (!seg || seg->map_size < offset + size || seg->map_size / 2 > offset + size)
+        if (!seg || seg->map_size < offset + size || seg->map_size / 8 > offset + size)
             continue;
         if (best < 0 || seg->map_size < huge_cache[best]->map_size)
             best = i;
@@ -98,6 +99,8 @@ void *huge_alloc(size_t size, size_t align, bool zero)
         pthread_mutex_lock(&huge_lock);
         seg = huge_cache_take(offset, size);
         pthread_mutex_unlock(&huge_lock);
+        if (seg)
+            atomic_fetch_add_explicit(&stat_huge_cache_hits, 1, memory_order_relaxed);
     }
     if (!seg) {
         seg = os_map_aligned(map_size, big_align ? align : SEG_SIZE);
@@ -187,6 +190,8 @@ void huge_free(struct slab *s)
 void huge_cache_flush(void)
 {
     pthread_mutex_lock(&huge_lock);
+    if (huge_cache_bytes)
+        atomic_fetch_add_explicit(&stat_huge_cache_flushes, 1, memory_order_relaxed);
     for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
         struct segment *old = huge_cache[i];
         if (old) {

@@ -120,6 +120,7 @@ struct segment {
     uint8_t kind;
     uint8_t big_align;                       /* huge: object lies in a later 4 MiB chunk */
     uint64_t free_slices;                    /* SEG_SLABS: bit i set = slice i free */
+    uint64_t dirty_slices; /* free slices whose pages are still resident */
     size_t map_size;                         /* bytes mapped from the segment start */
     size_t huge_size;                        /* SEG_HUGE: bytes the user asked for */
     struct segment *next, *prev;             /* registry of all segments */
@@ -266,7 +267,7 @@ INTERNAL extern pthread_mutex_t huge_lock;
 INTERNAL extern struct segment *segment_list; /* page_lock */
 INTERNAL extern struct segment *huge_list;    /* huge_lock */
 INTERNAL extern _Atomic uint64_t stat_foreign_frees;
-INTERNAL extern _Atomic uint64_t stat_huge_allocs;
+INTERNAL extern _Atomic uint64_t stat_huge_allocs, stat_huge_cache_hits, stat_huge_cache_flushes;
 
 INTERNAL void slabdbg_init_slow(void);
 INTERNAL extern _Atomic int init_done;

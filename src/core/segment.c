@@ -134,16 +134,54 @@ static int find_run(uint64_t free, unsigned n)
     return m ? __builtin_ctzll(m) : -1;
 }
 
+/* Free slices keep their pages (stay "dirty") up to a budget, so a slab
+ * freed and soon needed again, by any cache, costs no page faults; past the
+ * budget the oldest-found dirty runs are given back with MADV_DONTNEED.  The
+ * budget grows with the heap: 4 MiB plus 1/16 of the mapped segments. */
+static size_t dirty_total; /* dirty free slices, page_lock */
+static size_t mapped_segments;
+
+static size_t dirty_limit(void)
+{
+    return ((size_t)4 << 20 >> SLICE_SHIFT) + mapped_segments * SLICES_PER_SEG / 16;
+}
+
+static uint64_t run_bits(unsigned at, unsigned n)
+{
+    return (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
+}
+
+/* Gives dirty free slices back until the total is at half the budget. */
+static void purge_dirty(void)
+{
+    size_t target = dirty_limit() / 2;
+    for (struct segment *seg = segment_avail; seg && dirty_total > target;
+         seg = seg->avail_next) {
+        while (seg->dirty_slices && dirty_total > target) {
+            unsigned at = (unsigned)__builtin_ctzll(seg->dirty_slices);
+            unsigned n = 0;
+            while (at + n < SLICES_PER_SEG && (seg->dirty_slices >> (at + n) & 1))
+                n++;
+            os_discard((char *)seg + ((size_t)at << SLICE_SHIFT), (size_t)n << SLICE_SHIFT);
+            seg->dirty_slices &= ~run_bits(at, n);
+            dirty_total -= n;
+        }
+    }
+}
+
 struct slab *span_alloc(unsigned n)
 {
     pthread_mutex_lock(&page_lock);
     struct segment *seg;
     int at = -1;
-    for (seg = segment_avail; seg; seg = seg->avail_next) {
-        at = find_run(seg->free_slices, n);
-        if (at >= 0)
+    /* Dirty runs first (no page faults), then any free run. */
+    for (seg = segment_avail; seg; seg = seg->avail_next)
+        if ((at = find_run(seg->free_slices & seg->dirty_slices, n)) >= 0)
             break;
-    }
+    if (!seg)
+        for (seg = segment_avail; seg; seg = seg->avail_next)
+            if ((at = find_run(seg->free_slices, n)) >= 0)
+                break;
     if (!seg) {
         huge_cache_flush();
         seg = segment_new();
@@ -152,13 +190,16 @@ struct slab *span_alloc(unsigned n)
             errno = ENOMEM;
             return NULL;
         }
+        mapped_segments++;
         nr_empty_segments++;
         at = 1;
     }
     if (seg->free_slices == ~(uint64_t)1)
         nr_empty_segments--;
-    uint64_t bits = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
+    uint64_t bits = run_bits((unsigned)at, n);
     seg->free_slices &= ~bits;
+    dirty_total -= (size_t)__builtin_popcountll(seg->dirty_slices & bits);
+    seg->dirty_slices &= ~bits;
     if (!seg->free_slices)
         avail_del(seg);
     struct slab *s = &seg->slabs[at];
@@ -176,20 +217,25 @@ void span_free(struct slab *s)
     struct segment *seg = segment_of(s);
     unsigned at = (unsigned)(((uintptr_t)s->start & SEG_MASK) >> SLICE_SHIFT);
     unsigned n = s->nslices;
-    /* The run is still ours: give its pages back before publishing it. */
-    os_discard(s->start, (size_t)n << SLICE_SHIFT);
     pthread_mutex_lock(&page_lock);
     for (unsigned i = 0; i < n; i++)
         seg->slice_slab[at + i] = NULL;
     s->cache = NULL;
-    seg->free_slices |= (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
+    seg->free_slices |= run_bits(at, n);
+    seg->dirty_slices |= run_bits(at, n);
+    dirty_total += n;
     avail_add(seg);
     if (seg->free_slices == ~(uint64_t)1) {
         /* Keep one empty segment around; unmap the rest. */
-        if (nr_empty_segments >= 1)
+        if (nr_empty_segments >= 1) {
+            dirty_total -= (size_t)__builtin_popcountll(seg->dirty_slices);
+            mapped_segments--;
             segment_delete(seg);
-        else
+        } else {
             nr_empty_segments++;
+        }
     }
+    if (dirty_total > dirty_limit())
+        purge_dirty();
     pthread_mutex_unlock(&page_lock);
 }

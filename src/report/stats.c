@@ -95,7 +95,11 @@ EXPORT void slabdbg_print_stats(int fd)
     out_u64(&o, huge_bytes);
     out_str(&o, " bytes; ");
     out_u64(&o, atomic_load(&stat_huge_allocs));
-    out_str(&o, " allocated in all\n# segments: ");
+    out_str(&o, " allocated in all, ");
+    out_u64(&o, atomic_load(&stat_huge_cache_hits));
+    out_str(&o, " from the cache of freed mappings (emptied ");
+    out_u64(&o, atomic_load(&stat_huge_cache_flushes));
+    out_str(&o, " times)\n# segments: ");
     out_u64(&o, segs);
     out_str(&o, " of ");
     out_u64(&o, SEG_SIZE >> 20);
