@@ -17,7 +17,7 @@
     X(stats, STR, "", "print slabinfo at exit: 1 or stderr, or a file path (%p becomes the pid)")  \
     X(quarantine, SIZE, "0", "bytes of freed debug objects held back from reuse (K, M, G)")        \
     X(stack_depth, INT, "16", "frames kept per allocation and free stack (1 to 64)")               \
-    X(fail_probability, INT, "0", "A: percent of allocations of A caches to fail")                 \
+    X(fail_probability, INT, "10", "A: percent of allocations of A caches to fail")                 \
     X(fail_interval, INT, "0", "A: fail every Nth allocation of A caches (0: off)")                \
     X(fail_times, INT, "-1", "A: fail at most this many allocations (-1: no limit)")               \
     X(status_file, STR, "", "append one line per report to this file (used by slabdbg run)")
