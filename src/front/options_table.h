@@ -8,7 +8,7 @@
 #define SLABDBG_OPTIONS_TABLE_H
 
 #define SLABDBG_OPTION_TABLE(X)                                                                    \
-    X(log, STR, "stderr", "where reports go: stderr, or a file path (%p becomes the pid)")         \
+    X(log, STR, "stderr", "where reports go: stderr, syslog, or a file path (%p becomes the pid)")         \
     X(json, STR, "", "also write each report as one JSON line to this file (%p becomes the pid)")  \
     X(abort_on_error, BOOL, "0", "abort() after the first report (for tests)")                     \
     X(validate_at_exit, BOOL, "1", "check every object of the debugged caches at exit")            \

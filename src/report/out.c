@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@ void out_init(struct out *o, int fd)
 {
     o->fd = fd;
     o->len = 0;
+    o->line_prefix = NULL;
 }
 
 void out_flush(struct out *o)
@@ -27,6 +30,13 @@ void out_char(struct out *o, char c)
 {
     if (o->len == sizeof(o->buf))
         out_flush(o);
+    if (o->line_prefix && o->len == 0)
+        for (const char *p = o->line_prefix; *p && o->len < sizeof(o->buf) / 2; p++)
+            o->buf[o->len++] = *p;
+    if (o->line_prefix && c == '\n') {
+        out_flush(o);
+        return;
+    }
     o->buf[o->len++] = c;
 }
 
@@ -104,4 +114,17 @@ int out_open_dest(const char *value)
     }
     path[len] = 0;
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+int out_open_syslog(void)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

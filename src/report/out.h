@@ -14,6 +14,8 @@
 struct out {
     int fd;
     size_t len;
+    const char *line_prefix; /* if set: every line is written alone, behind it
+                              * (one datagram per line, for syslog) */
     char buf[1024];
 };
 
@@ -31,5 +33,7 @@ INTERNAL void out_hex(struct out *o, uint64_t v); /* 0x... */
  * anything else a file path in which %p becomes the process id.  Returns -1
  * when nothing should be written (e.g. a file in a setuid process). */
 INTERNAL int out_open_dest(const char *value);
+/* A datagram socket connected to the system log (/dev/log), or -1. */
+INTERNAL int out_open_syslog(void);
 
 #endif

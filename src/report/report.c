@@ -109,11 +109,28 @@ static int open_dest(const char *value, int fallback)
     return fd < 0 ? fallback : fd;
 }
 
+static char syslog_prefix[48]; /* "<11>slabdbg[pid]: " when logging to syslog */
+
 static void open_outputs(void)
 {
     if (log_fd != -2)
         return;
-    log_fd = open_dest(opt.log, 2);
+    if (!strcmp(opt.log, "syslog")) {
+        log_fd = out_open_syslog();
+        if (log_fd < 0) {
+            options_warn("SLABDBG_OPTIONS: log=syslog: no /dev/log; reports go to stderr");
+            log_fd = 2;
+        } else {
+            struct out p;
+            out_init(&p, -1);
+            out_str(&p, "<11>slabdbg[");
+            out_u64(&p, (uint64_t)getpid());
+            out_str(&p, "]: ");
+            memcpy(syslog_prefix, p.buf, p.len);
+        }
+    } else {
+        log_fd = open_dest(opt.log, 2);
+    }
     json_fd = open_dest(opt.json, -1);
     status_fd = open_dest(opt.status_file, -1);
 }
@@ -428,6 +445,8 @@ static void print_text(int fd, const struct bug *b, uint64_t now)
 {
     struct out o;
     out_init(&o, fd);
+    if (syslog_prefix[0])
+        o.line_prefix = syslog_prefix;
     if (b->kind == BUG_TRACE_ALLOC || b->kind == BUG_TRACE_FREE) {
         out_str(&o, "TRACE ");
         out_str(&o, b->cache);
