@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RP_LINE_MAX 1024  /* input lines are cut here */
+#define RP_LINE_MAX 65536 /* input lines are cut here (JSON lines are long) */
 #define RP_NAME_MAX 128
-#define RP_FRAMES_MAX 48  /* frames kept per stack */
+#define RP_FRAMES_MAX 64  /* frames kept per stack */
 #define RP_FAULTS_MAX 8   /* byte ranges per report */
 #define RP_FIX_MAX 4
 #define RP_ROWS_MAX 640   /* hexdump rows kept per report: 10 KiB of bytes */
@@ -26,6 +26,11 @@
 #define RP_WIN 8192       /* .. RP_WIN - RP_WIN_LEFT - 1 */
 
 /* ---- lines ------------------------------------------------------------ */
+
+/* Numbers: hex with optional "0x" (at most 16 significant digits), decimal
+ * (at most 18 digits, optional '-').  Advance *ps past them on success. */
+bool rp_scan_hex(const char **ps, uint64_t *v);
+bool rp_scan_dec(const char **ps, long long *v);
 
 /* Strips a line of its trailing white space and newline and of the
  * prefixes logs add (syslog "Jan 12 16:11:01 host kernel: ", dmesg
@@ -74,6 +79,7 @@ enum {
     RP_MISS_TRACE = 1 << 5,   /* no call trace of the finder */
     RP_MISS_FIX = 1 << 6,     /* no FIX line: the report was cut short */
     RP_HEXDUMP_GAPS = 1 << 7, /* some hexdump rows are absent (elided) */
+    RP_TRUNCATED = 1 << 8,    /* a JSON line cut short */
 };
 
 struct rp_fault {
