@@ -12,6 +12,7 @@
 
 #include "core/internal.h"
 #include "debug/debug.h"
+#include "debug/guard.h"
 #include "debug/slub_debug.h"
 #include "front/options.h"
 
@@ -60,12 +61,8 @@ static slab_flags_t cache_debug_flags(const char *name, slab_flags_t flags)
     if (flags & SLAB_NO_DEBUG)
         return 0;
     slab_flags_t f = (flags | slub_debug_flags(&slub_debug, name)) & SLAB_DEBUG_FLAGS;
-    if (f & SLAB_GUARD) {
-        static _Atomic int warned;
-        if (!atomic_exchange(&warned, 1))
-            options_warn("SLABDBG: G (guard mode) is not available in this version; ignored");
-        f &= ~SLAB_GUARD;
-    }
+    if (f & SLAB_GUARD)
+        guard_any = true;
     return f;
 }
 

@@ -113,7 +113,8 @@ struct slab {
     uint8_t isolated; /* debug: corrupt freelist, retired for good */
 };
 
-enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2 };
+/* SEG_GUARD: one guarded object (G caches); SEG_POOL: the sampling pool. */
+enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2, SEG_GUARD = 3, SEG_POOL = 4 };
 
 struct segment {
     uint32_t magic;
@@ -221,6 +222,7 @@ struct kmem_cache {
     bool is_kmalloc;
     uint64_t nr_fail_calls;        /* A: allocations seen */
     struct quarantine *quarantine; /* freed objects held back from reuse */
+    uint64_t nr_guard_live;        /* G: live objects (each in its own mapping) */
     struct kmem_cache *next;       /* registry */
     char name[40];
 };

@@ -1,5 +1,6 @@
 /* Thread caches: the slow paths (refill, flush, registration, thread exit). */
 #include "core/tcache.h"
+#include "debug/guard.h"
 
 __thread struct tcache tcache;
 pthread_key_t tcache_key;
@@ -9,7 +10,9 @@ static void tcache_activate(void)
     slabdbg_ensure_init();
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         tcache.bins[i].max = kmalloc_caches[i].tcache_max;
+    tcache.sample_left = sample_interval();
     tcache.state = TCACHE_ACTIVE;
+    guard_thread_init();
     /* Registered last: pthread_setspecific may itself allocate (for keys
      * past the first 32), and must then find this thread's cache ready.
      * The value only needs to be non-NULL for the destructor to run. */
@@ -85,4 +88,5 @@ void tcache_thread_exit(void *arg)
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         tcache.bins[i].max = 0;
     tcache_flush_all();
+    guard_thread_exit();
 }

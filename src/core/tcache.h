@@ -24,6 +24,7 @@ enum tcache_state { TCACHE_NEW = 0, TCACHE_ACTIVE, TCACHE_DEAD };
 
 struct tcache {
     struct tbin bins[NR_KMALLOC + 1];
+    uint32_t sample_left; /* allocations until the next sampled one */
     int state;
 };
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "debug/debug.h"
+#include "debug/guard.h"
 #include "front/options.h"
 #include "report/bug.h"
 
@@ -345,6 +346,8 @@ void *debug_alloc(struct kmem_cache *c, size_t orig_size)
         errno = ENOMEM;
         return NULL;
     }
+    if (c->debug & SLAB_GUARD)
+        return guard_alloc(c, c->is_kmalloc ? orig_size : c->size);
     struct stack_snap st;
     snap_stack(c, &st);
     pthread_mutex_lock(&c->lock);
@@ -391,6 +394,10 @@ static void not_freed(enum bug_kind kind, struct kmem_cache *c, struct slab *s, 
 
 void debug_free(struct kmem_cache *c, struct slab *s, void *p)
 {
+    if (segment_of(s)->kind != SEG_SLABS) {
+        guard_free(s, p);
+        return;
+    }
     struct stack_snap st;
     snap_stack(c, &st);
     pthread_mutex_lock(&c->lock);
@@ -416,6 +423,8 @@ void debug_free(struct kmem_cache *c, struct slab *s, void *p)
 
 size_t debug_usable(struct kmem_cache *c, struct slab *s, void *p)
 {
+    if (segment_of(s)->kind != SEG_SLABS)
+        return guard_usable(s, p);
     pthread_mutex_lock(&c->lock);
     size_t n = 0;
     if (debug_valid_object(c, s, p) && get_info(c, p)->state == OBJ_STATE_ACTIVE)
@@ -426,6 +435,8 @@ size_t debug_usable(struct kmem_cache *c, struct slab *s, void *p)
 
 bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n)
 {
+    if (segment_of(s)->kind != SEG_SLABS)
+        return false; /* guarded objects move */
     pthread_mutex_lock(&c->lock);
     bool ok = debug_valid_object(c, s, p) && get_info(c, p)->state == OBJ_STATE_ACTIVE;
     if (ok) {

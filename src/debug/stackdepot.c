@@ -68,15 +68,18 @@ int pc_is_ours(uintptr_t pc)
     return pc >= own_text_start && pc < own_text_end;
 }
 
-void stack_unwinder_init(void)
+void stack_unwinder_init(bool fast)
 {
     find_own_text();
-    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-    if (h)
-        unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+    if (fast) {
+        void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+        if (h)
+            unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+        if (!unw_backtrace_fn)
+            options_warn("libunwind.so.8 not found: stacks are captured with glibc's "
+                         "backtrace(), which is slow (install libunwind8)");
+    }
     if (!unw_backtrace_fn) {
-        options_warn("libunwind.so.8 not found: stacks are captured with glibc's backtrace(), "
-                     "which is slow (install libunwind8)");
         void *warm[2];
         backtrace(warm, 2); /* its first call loads libgcc_s: do it now, not in malloc */
     }

@@ -6,6 +6,7 @@
 #ifndef SLABDBG_DEBUG_STACKDEPOT_H
 #define SLABDBG_DEBUG_STACKDEPOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/internal.h"
@@ -23,8 +24,11 @@ INTERNAL depot_handle_t depot_save(const uintptr_t *frames, unsigned n);
 /* The frames of a handle; returns their number. */
 INTERNAL unsigned depot_fetch(depot_handle_t h, const uintptr_t **frames);
 /* Loads the unwinder; called once, outside any allocator lock, when it is
- * safe to dlopen (from the library constructor). */
-INTERNAL void stack_unwinder_init(void);
+ * safe to dlopen (from the library constructor).  `fast`: libunwind, for
+ * debugged caches that capture stacks all the time; otherwise (sampling
+ * only: a stack every few thousand allocations) glibc's backtrace(), which
+ * needs no library of its own. */
+INTERNAL void stack_unwinder_init(bool fast);
 /* Is pc inside slabdbg's own code? */
 INTERNAL int pc_is_ours(uintptr_t pc);
 

@@ -134,6 +134,7 @@ unsigned debug_objects_remaining(struct kmem_cache *c)
     for (int l = 0; l < 2; l++)
         for (struct slab *s = l ? c->full : c->partial; s; s = s->next)
             live += s->inuse;
+    live += (unsigned)__atomic_load_n(&c->nr_guard_live, __ATOMIC_RELAXED);
     struct bug *b = live ? bug_new(BUG_OBJECTS_REMAINING, c->name) : NULL;
     if (b) {
         b->nr_remaining = live;

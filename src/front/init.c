@@ -17,6 +17,7 @@
 
 #include "core/tcache.h"
 #include "debug/debug.h"
+#include "debug/guard.h"
 #include "front/front.h"
 #include "front/options.h"
 #include "report/out.h"
@@ -70,10 +71,12 @@ static void fork_child(void)
         pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&page_lock, NULL);
     pthread_mutex_init(&huge_lock, NULL);
+    pthread_mutex_init(&guard_lock, NULL);
 }
 
 static void fork_prepare_all(void)
 {
+    pthread_mutex_lock(&guard_lock);
     fork_prepare();
     pthread_mutex_lock(&kmem_cache_cache.lock);
 }
@@ -82,6 +85,7 @@ static void fork_parent_all(void)
 {
     pthread_mutex_unlock(&kmem_cache_cache.lock);
     fork_parent();
+    pthread_mutex_unlock(&guard_lock);
 }
 
 void slabdbg_init_slow(void)
@@ -180,8 +184,9 @@ static void validate_signal_setup(void)
 __attribute__((constructor)) static void slabdbg_constructor(void)
 {
     slabdbg_ensure_init();
-    if (debug_any)
-        stack_unwinder_init();
+    if (debug_any || guard_any || opt.sample_rate > 0)
+        stack_unwinder_init(debug_any || guard_any);
+    guard_init();
     validate_signal_setup();
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/tcache.h"
 #include "debug/debug.h"
+#include "debug/guard.h"
 #include "front/front.h"
 
 _Atomic uint64_t stat_foreign_frees;
@@ -38,15 +39,49 @@ static inline void *kmalloc_class(unsigned cls, size_t n)
     return alloc_slow(cls, n);
 }
 
-static inline void *alloc_any(size_t n)
+static NOINLINE void *alloc_sampled(size_t n);
+
+static inline void *alloc_unsampled(size_t n)
 {
     if (likely(n <= KMALLOC_MAX))
         return kmalloc_class(size_class(n), n);
     return huge_alloc(n, 0, false);
 }
 
+/* One allocation in sample_rate goes to the guarded pool: a thread-local
+ * countdown, no atomic. */
+static inline void *alloc_any(size_t n)
+{
+    if (unlikely(--tcache.sample_left == 0))
+        return alloc_sampled(n);
+    return alloc_unsampled(n);
+}
+
+static NOINLINE void *alloc_sampled(size_t n)
+{
+    slabdbg_ensure_init();
+    tcache.sample_left = sample_interval();
+    void *p = sample_alloc(n);
+    return p ? p : alloc_unsampled(n);
+}
+
+/* free() of a huge object, a guarded one, or a pointer in no slab. */
+static void free_special(struct slab *s, void *p)
+{
+    struct segment *seg = segment_of(s);
+    if (seg->kind == SEG_GUARD || seg->kind == SEG_POOL) {
+        guard_free(s, p);
+    } else if (p == s->start && s->inuse) {
+        huge_free(s);
+    } else {
+        atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
+        debug_foreign_free(p);
+    }
+}
+
 /* free() of something that is not a live object of ours in a regular slab:
- * a full bin, a debugged or named cache, a huge object, a foreign pointer. */
+ * a full bin, a debugged or named cache, a huge or guarded object, a foreign
+ * pointer. */
 static NOINLINE void free_slow(struct slab *s, void *p)
 {
     if (!s) {
@@ -61,13 +96,8 @@ static NOINLINE void free_slow(struct slab *s, void *p)
             return;
         }
     }
-    if (!s->cache) {
-        if (p == s->start && s->inuse) {
-            huge_free(s);
-        } else {
-            atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
-            debug_foreign_free(p);
-        }
+    if (!s->cache || segment_of(s)->kind != SEG_SLABS) {
+        free_special(s, p);
         return;
     }
     if (s->cache->debug) {
@@ -94,6 +124,9 @@ size_t object_usable_size(const void *p)
     struct slab *s = slab_lookup(p);
     if (!s)
         return 0;
+    enum seg_kind kind = segment_of(s)->kind;
+    if (kind == SEG_GUARD || kind == SEG_POOL)
+        return guard_usable(s, p);
     if (!s->cache)
         return (const char *)p == s->start && s->inuse ? segment_of(s)->huge_size : 0;
     if (s->cache->debug)
@@ -132,7 +165,14 @@ static void *realloc_any(void *p, size_t n)
         return realloc_foreign(p, n);
     }
     size_t old;
-    if (!s->cache) {
+    enum seg_kind kind = segment_of(s)->kind;
+    if (kind == SEG_GUARD || kind == SEG_POOL) {
+        old = guard_usable(s, p);
+        if (!old) { /* not a live object: let free() report it */
+            free_any(p);
+            return NULL;
+        }
+    } else if (!s->cache) {
         if (p != s->start || !s->inuse) {
             errno = EINVAL;
             return NULL;

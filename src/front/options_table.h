@@ -20,6 +20,11 @@
     X(fail_probability, INT, "10", "A: percent of allocations of A caches to fail")                 \
     X(fail_interval, INT, "0", "A: fail every Nth allocation of A caches (0: off)")                \
     X(fail_times, INT, "-1", "A: fail at most this many allocations (-1: no limit)")               \
-    X(status_file, STR, "", "append one line per report to this file (used by slabdbg run)")
+    X(status_file, STR, "", "append one line per report to this file (used by slabdbg run)")      \
+    X(guard_side, STR, "right", "G: objects against the guard page on the right, left, or alternate") \
+    X(guard_continue, BOOL, "0", "G/sampling: after a fault report, let the access through and go on") \
+    X(guard_quarantine, INT, "4096", "G: freed objects kept inaccessible before their memory is reused") \
+    X(sample_rate, INT, "5000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \
+    X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")
 
 #endif

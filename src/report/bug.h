@@ -20,7 +20,11 @@ enum bug_kind {
     BUG_WRONG_COUNT,       /* "Wrong number of objects. Found N but should be M" */
     BUG_OBJECTS_REMAINING, /* "Objects remaining in X on kmem_cache_destroy()" */
     BUG_TRACE_ALLOC,       /* T: not a bug, a trace line */
-    BUG_TRACE_FREE
+    BUG_TRACE_FREE,
+    BUG_GUARD_ACCESS,      /* "use-after-free write in f", "out-of-bounds read in f" */
+    BUG_GUARD_SLACK,       /* out-of-bounds write beside a guarded object, seen at free */
+    BUG_GUARD_DOUBLE_FREE, /* "double free" of a guarded object */
+    BUG_GUARD_INVALID_FREE /* "invalid free" inside a guarded object */
 };
 
 #define BUG_OBJECT_SHOWN 4096 /* object bytes dumped, as the kernel's PAGE_SIZE cap */
@@ -48,6 +52,12 @@ struct bug {
     uint8_t snap[BUG_SNAPSHOT];
     bool has_tracks;
     struct track track[2];
+    /* Guarded objects: the access and where it fell. */
+    bool write, freed;
+    int side;          /* -1 left of the object, +1 right, 0 inside */
+    uintptr_t fault_pc;
+    long distance;     /* bytes from the object's edge */
+    size_t obj_size;
     /* BUG_OBJECTS_REMAINING: the objects left. */
     unsigned nr_listed, nr_remaining;
     uintptr_t listed[BUG_MAX_LISTED];

@@ -318,6 +318,7 @@ static void comm(char *buf, size_t size)
 
 static void print_finder(struct out *o, const struct bug *b)
 {
+    bool first_is_pc = b->kind == BUG_GUARD_ACCESS;
     char name[32];
     comm(name, sizeof(name));
     out_str(o, "CPU: ");
@@ -328,11 +329,30 @@ static void print_finder(struct out *o, const struct bug *b)
     out_str(o, " Comm: ");
     out_str(o, name);
     out_str(o, " Not tainted\nCall Trace:\n");
-    print_stack(o, b->frames, b->nframes, false);
+    print_stack(o, b->frames, b->nframes, first_is_pc);
+}
+
+/* The machine name of a guard finding: "use_after_free_write",
+ * "out_of_bounds_read_left", ... */
+static const char *guard_kind_name(const struct bug *b)
+{
+    static const char *names[2][2][3] = {
+        {{"out_of_bounds_read_left", "out_of_bounds_read", "out_of_bounds_read_right"},
+         {"out_of_bounds_write_left", "out_of_bounds_write", "out_of_bounds_write_right"}},
+        {{"use_after_free_read", "use_after_free_read", "use_after_free_read"},
+         {"use_after_free_write", "use_after_free_write", "use_after_free_write"}},
+    };
+    return names[b->freed][b->write][b->side + 1];
 }
 
 static const char *kind_name(const struct bug *b)
 {
+    if (b->kind == BUG_GUARD_ACCESS || b->kind == BUG_GUARD_SLACK)
+        return guard_kind_name(b);
+    if (b->kind == BUG_GUARD_DOUBLE_FREE)
+        return "double_free";
+    if (b->kind == BUG_GUARD_INVALID_FREE)
+        return "invalid_free";
     static const char *names[] = {
         [BUG_BYTES] = "overwritten",
         [BUG_SLAB_PADDING] = "padding_overwritten",
@@ -401,8 +421,63 @@ static void print_reason(struct out *o, const struct bug *b)
         out_str(o, b->cache);
         out_str(o, " on kmem_cache_destroy()");
         break;
+    case BUG_GUARD_ACCESS:
+    case BUG_GUARD_SLACK: {
+        out_str(o, b->freed ? "use-after-free " : "out-of-bounds ");
+        out_str(o, b->write ? "write" : "read");
+        if (b->kind == BUG_GUARD_SLACK) {
+            out_str(o, " right of the object (found at free)");
+            break;
+        }
+        char fn[192], where[256];
+        frame_text(b->fault_pc, false, fn, sizeof(fn), where, sizeof(where));
+        out_str(o, " in ");
+        out_str(o, fn);
+        break;
+    }
+    case BUG_GUARD_DOUBLE_FREE:
+        out_str(o, "double free");
+        break;
+    case BUG_GUARD_INVALID_FREE:
+        out_str(o, "invalid free of ");
+        out_hex(o, b->ptr);
+        break;
     default:
         break;
+    }
+}
+
+/* Where a guarded access fell: "0x...: object 0x... (1024 bytes) offset
+ * 0x2c8 (712), freed" or "... 1 byte right of its end". */
+static void print_guard_access(struct out *o, const struct bug *b)
+{
+    long d = b->distance;
+    out_str(o, "Access at ");
+    out_hex(o, b->fault_start);
+    out_str(o, ": object ");
+    out_hex(o, b->object);
+    out_str(o, " (");
+    out_u64(o, b->obj_size);
+    out_str(o, " bytes)");
+    if (b->side) {
+        out_char(o, ' ');
+        out_u64(o, (uint64_t)d);
+        out_str(o, d == 1 ? " byte " : " bytes ");
+        out_str(o, b->side < 0 ? "left of it" : "right of its end");
+    } else {
+        out_str(o, " offset ");
+        out_hex(o, b->fault_start - b->object);
+        out_str(o, " (");
+        out_u64(o, b->fault_start - b->object);
+        out_char(o, ')');
+    }
+    out_str(o, b->freed ? ", freed\n" : "\n");
+    if (b->kind == BUG_GUARD_SLACK) {
+        out_str(o, "First byte ");
+        out_hex(o, b->first_byte);
+        out_str(o, " instead of ");
+        out_hex(o, b->expected);
+        out_char(o, '\n');
     }
 }
 
@@ -483,6 +558,23 @@ static void print_text(int fd, const struct bug *b, uint64_t now)
         out_hex(&o, b->expected);
         out_char(&o, '\n');
     }
+    if (b->kind >= BUG_GUARD_ACCESS) {
+        if (b->kind == BUG_GUARD_ACCESS || b->kind == BUG_GUARD_SLACK)
+            print_guard_access(&o, b);
+        print_track(&o, "Allocated", &b->track[TRACK_ALLOC], now);
+        print_track(&o, "Freed", &b->track[TRACK_FREE], now);
+        print_finder(&o, b);
+        if (b->kind == BUG_GUARD_ACCESS)
+            out_str(&o, opt.guard_continue
+                            ? "Guard: the access goes through; the page is guarded again after it\n"
+                            : "Guard: the process ends with the fault's signal "
+                              "(SLABDBG_OPTIONS=guard_continue=1 to go on)\n");
+        else if (b->kind != BUG_GUARD_SLACK)
+            print_fix(&o, b);
+        out_char(&o, '\n');
+        out_flush(&o);
+        return;
+    }
     if (b->kind == BUG_OBJECTS_REMAINING) {
         for (unsigned i = 0; i < b->nr_listed; i++) {
             out_str(&o, "Object ");
@@ -548,13 +640,14 @@ static void json_u64(struct out *o, const char *k, uint64_t v)
     out_u64(o, v);
 }
 
-static void json_stack(struct out *o, const char *k, const uintptr_t *f, unsigned n)
+static void json_stack(struct out *o, const char *k, const uintptr_t *f, unsigned n,
+                       bool first_is_pc)
 {
     char fn[192], where[256];
     json_key(o, k);
     out_char(o, '[');
     for (unsigned i = 0; i < n; i++) {
-        frame_text(f[i], true, fn, sizeof(fn), where, sizeof(where));
+        frame_text(f[i], !(first_is_pc && i == 0), fn, sizeof(fn), where, sizeof(where));
         if (i)
             out_char(o, ',');
         out_str(o, "{\"pc\":");
@@ -585,7 +678,7 @@ static void json_track(struct out *o, const char *k, const struct track *t, uint
     json_u64(o, "pid", (uint64_t)t->pid);
     const uintptr_t *frames;
     unsigned n = depot_fetch(t->handle, &frames);
-    json_stack(o, "stack", frames, n);
+    json_stack(o, "stack", frames, n, false);
     out_char(o, '}');
 }
 
@@ -615,6 +708,19 @@ static void print_json(int fd, const struct bug *b, uint64_t now)
         if (b->has_object)
             json_u64(&o, "offset", b->fault_start - b->object);
     }
+    if (b->kind == BUG_GUARD_ACCESS || b->kind == BUG_GUARD_SLACK) {
+        json_key(&o, "access");
+        json_str(&o, b->write ? "write" : "read");
+        json_hex(&o, "address", b->fault_start);
+        json_hex(&o, "object", b->object);
+        json_u64(&o, "object_size", b->obj_size);
+        json_key(&o, "side");
+        json_str(&o, b->side < 0 ? "left" : b->side > 0 ? "right" : "inside");
+        if (b->side)
+            json_u64(&o, "distance", (uint64_t)b->distance);
+        else
+            json_u64(&o, "offset", b->fault_start - b->object);
+    }
     if (b->ptr)
         json_hex(&o, "pointer", b->ptr);
     if (b->has_object) {
@@ -626,7 +732,7 @@ static void print_json(int fd, const struct bug *b, uint64_t now)
         json_track(&o, "alloc", &b->track[TRACK_ALLOC], now);
         json_track(&o, "free", &b->track[TRACK_FREE], now);
     }
-    json_stack(&o, "found_by", b->frames, b->nframes);
+    json_stack(&o, "found_by", b->frames, b->nframes, b->kind == BUG_GUARD_ACCESS);
     out_str(&o, "}\n");
     out_flush(&o);
 }

@@ -1,0 +1,37 @@
+/*
+ * Catching the writer in the act: guard mode for G caches, and the sampling
+ * pool that sends one allocation in N to guarded memory in production.
+ *
+ * A guarded object sits against an inaccessible page; once freed, its pages
+ * are inaccessible too and stay so for a while (quarantine).  The first
+ * stray access faults, and the fault handler turns it into a report naming
+ * the access, the code that made it, and the object's tracks.
+ */
+#ifndef SLABDBG_DEBUG_GUARD_H
+#define SLABDBG_DEBUG_GUARD_H
+
+#include "core/internal.h"
+
+/* An object of a G cache (`size` as asked). */
+INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);
+/* A sampled allocation, or NULL when the size does not qualify or the pool
+ * is busy (the caller then allocates normally). */
+INTERNAL void *sample_alloc(size_t size);
+/* free() of an object in a SEG_GUARD or SEG_POOL segment. */
+INTERNAL void guard_free(struct slab *s, void *p);
+/* Its requested size (0 if p is not a live guarded object). */
+INTERNAL size_t guard_usable(struct slab *s, const void *p);
+/* The sampling interval to count down next (a random value around the
+ * sample_rate option; effectively never when sampling is off). */
+INTERNAL uint32_t sample_interval(void);
+
+/* Installs the fault handlers when guard mode or sampling is on (from the
+ * library constructor); per-thread alternate signal stacks. */
+INTERNAL void guard_init(void);
+INTERNAL void guard_thread_init(void);
+INTERNAL void guard_thread_exit(void);
+
+INTERNAL extern bool guard_any; /* some cache has G */
+INTERNAL extern pthread_mutex_t guard_lock;
+
+#endif
