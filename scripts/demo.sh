@@ -18,13 +18,20 @@ echo "the report names who allocated and who freed it, with both stacks."
 "$slabdbg" run -d FZPU -- "$seed"
 echo "(exit status $?)"
 
-step "3. The same, for machines: one JSON line per report"
+step "3. Guard mode catches the writer in the act: slabdbg run -d G,kmalloc-1024 -- seed"
+echo "Each kmalloc-1024 object sits against an inaccessible page and stays"
+echo "inaccessible once freed: the driver's stray write faults, and the report"
+echo "names the function that made it."
+"$slabdbg" run -d G,kmalloc-1024 -- "$seed"
+echo "(exit status $?)"
+
+step "4. The same, for machines: one JSON line per report"
 json=$(mktemp)
 "$slabdbg" run -d FZPU,kmalloc-1024 -o "json=$json:log=/dev/null" -- "$seed" >/dev/null 2>&1
 cut -c1-400 "$json"
 echo "..."
 rm -f "$json"
 
-step "4. A real program under slabdbg, with its slabinfo at exit (sqlite3)"
+step "5. A real program under slabdbg, with its slabinfo at exit (sqlite3)"
 SLABDBG_STATS=1 "$slabdbg" run -- sqlite3 :memory: < "$here/examples/workload.sql" 2>&1 | head -20
 echo "..."
