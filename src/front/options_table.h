@@ -24,7 +24,7 @@
     X(guard_side, STR, "right", "G: objects against the guard page on the right, left, or alternate") \
     X(guard_continue, BOOL, "0", "G/sampling: after a fault report, let the access through and go on") \
     X(guard_quarantine, INT, "4096", "G: freed objects kept inaccessible before their memory is reused") \
-    X(sample_rate, INT, "5000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \
+    X(sample_rate, INT, "20000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \
     X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")
 
 #endif
