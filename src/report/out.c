@@ -128,3 +128,17 @@ int out_open_syslog(void)
     }
     return fd;
 }
+
+void out_comm(char *buf, size_t size)
+{
+    buf[0] = 0;
+    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    n = n < 0 ? 0 : n;
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = 0;
+}

@@ -302,25 +302,11 @@ static void print_trailer(struct out *o, const struct bug *b, uint64_t now)
         print_section(o, "Padding  ", tail_addr + meta, tail + meta, tail_len - meta);
 }
 
-static void comm(char *buf, size_t size)
-{
-    buf[0] = 0;
-    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    n = n < 0 ? 0 : n;
-    while (n > 0 && buf[n - 1] == '\n')
-        n--;
-    buf[n] = 0;
-}
-
 static void print_finder(struct out *o, const struct bug *b)
 {
     bool first_is_pc = b->kind == BUG_GUARD_ACCESS;
     char name[32];
-    comm(name, sizeof(name));
+    out_comm(name, sizeof(name));
     out_str(o, "CPU: ");
     int cpu = sched_getcpu();
     out_u64(o, (uint64_t)(cpu < 0 ? 0 : cpu));

@@ -40,28 +40,13 @@ static void cache_line(struct out *o, struct kmem_cache *c)
     out_char(o, '\n');
 }
 
-static void comm(char *buf, size_t size)
-{
-    buf[0] = 0;
-    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0)
-        n = 0;
-    while (n > 0 && buf[n - 1] == '\n')
-        n--;
-    buf[n] = 0;
-}
-
 EXPORT void slabdbg_print_stats(int fd)
 {
     slabdbg_ensure_init();
     struct out o;
     out_init(&o, fd);
     char name[64];
-    comm(name, sizeof(name));
+    out_comm(name, sizeof(name));
     out_str(&o, "slabdbg " SLABDBG_VERSION " statistics: pid ");
     out_u64(&o, (uint64_t)getpid());
     out_str(&o, " (");
