@@ -89,7 +89,9 @@ void stack_unwinder_init(bool fast)
 unsigned stack_capture(uintptr_t *frames, unsigned max)
 {
     void *buf[STACK_MAX_FRAMES + 16];
-    unsigned want = max + 16 > STACK_MAX_FRAMES + 16 ? STACK_MAX_FRAMES + 16 : max + 16;
+    /* A few more than asked: slabdbg's own frames (malloc, the slow path,
+     * the debug path, the capture) are dropped from the top. */
+    unsigned want = (max > STACK_MAX_FRAMES ? STACK_MAX_FRAMES : max) + 8;
     if (!atomic_load_explicit(&unwinder_ready, memory_order_acquire) || in_capture)
         return 0;
     in_capture = 1;
