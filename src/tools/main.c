@@ -11,6 +11,7 @@ static const struct command {
     const char *summary;
 } commands[] = {
     {"run", cmd_run, "run a program with the slabdbg allocator preloaded"},
+    {"explain", cmd_explain, "explain SLUB reports, kernel oopses and crash dumps"},
 };
 
 static void usage(FILE *f)

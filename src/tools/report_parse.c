@@ -731,6 +731,8 @@ static bool starter(struct slub_parser *p, const char *s, bool kernel)
         memcpy(r->taint, tmp_hdr.taint, sizeof(r->taint));
         r->has_header = true;
         r->kernel_marks = kernel;
+        if (p->sep_line == p->line_no - 1)
+            r->first_line = p->sep_line;
         take_pending(p, r);
         return true;
     }
@@ -801,6 +803,7 @@ void slub_parser_line(struct slub_parser *p, const char *line)
     if (starts(s, "=====")) {
         if (p->cur && p->cur->has_header)
             close_report(p);
+        p->sep_line = p->line_no;
         return;
     }
     /* The 2025 form: "[Poison overwritten] ..." before its header. */

@@ -180,6 +180,7 @@ struct slub_parser {
     struct slub_report *cur;
     int stack; /* where frame lines go: 0 none, 1 alloc, 2 free, 3 trace */
     bool after_fix, skipping;
+    int sep_line; /* the last "=====" line: a report starts there */
     /* The 2025 form prints the faults and their FIX lines before the
      * header they belong to. */
     int npending, npending_fix, pending_line;
