@@ -866,6 +866,20 @@ static void find_links(const struct explain *e, const struct finding *fds,
                                  d + 1, op->fault_addr, (uint64_t)i * dp->word_size);
             }
         }
+        for (int r = 0; v->load_addr_known && r < e->nreports; r++) {
+            const struct slub_report *rep = &e->reports[r];
+            if (!e->shown[r] || !rep->has_object || !rep->has_object_size || rep->hashed ||
+                v->load_addr < rep->object || v->load_addr - rep->object >= rep->object_size)
+                continue;
+            uint64_t off = v->load_addr - rep->object;
+            link_add(l,
+                     "oops %d loaded %s from 0x%" PRIx64 ", offset 0x%" PRIx64
+                     " of the %s object of SLUB report %d%s",
+                     o + 1, v->insns[v->fault].base, v->load_addr, off, rep->cache, r + 1,
+                     fds[r].has_stray && (uint64_t)fds[r].stray.off == off
+                         ? ", the offset of the stray write"
+                         : "");
+        }
         if (v->load_addr_known) {
             int d;
             int64_t off;
@@ -1106,7 +1120,7 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
     if (r->has_object || r->has_object_size) {
         fprintf(out, "%-11s ", "Object:");
         if (r->has_object)
-            fprintf(out, "0x%" PRIx64, r->object);
+            fprintf(out, "0x%" PRIx64 "%s", r->object, r->hashed ? " (a hashed pointer)" : "");
         else
             fputs("address unknown", out);
         if (r->has_object_size)
@@ -1143,7 +1157,7 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
                 n += (size_t)snprintf(buf + n, sizeof(buf) - n, "??");
         }
         fprintf(out, "%-11s bytes %s%s", "", buf, s->length > 16 ? " ..." : "");
-        if (f->has_range)
+        if (f->has_range && !r->hashed)
             fprintf(out, " at 0x%" PRIx64 "-0x%" PRIx64, f->start, f->end);
         if (f->has_first)
             fprintf(out, ", expected 0x%02x", f->expected);
@@ -1223,9 +1237,10 @@ static void text_code(FILE *out, const struct oops *o, const struct oops_view *v
         const struct insn *in = &v->insns[i];
         char where[160], bytes[64];
         long rel = in->start - o->code_mark;
-        if (o->has_rip && o->rip.func[0] && (int64_t)o->rip.off + rel >= 0)
-            snprintf(where, sizeof(where), "%s+0x%" PRIx64, o->rip.func,
-                     (uint64_t)((int64_t)o->rip.off + rel));
+        int64_t fo = (int64_t)o->rip.off + rel;
+        if (o->has_rip && o->rip.func[0])
+            snprintf(where, sizeof(where), "%s%c0x%" PRIx64, o->rip.func, fo < 0 ? '-' : '+',
+                     (uint64_t)(fo < 0 ? -fo : fo));
         else if (o->has_rip && o->rip.has_addr)
             snprintf(where, sizeof(where), "0x%" PRIx64, o->rip.addr + (uint64_t)rel);
         else

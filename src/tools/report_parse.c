@@ -643,7 +643,15 @@ static bool finder_line(const char *s, struct slub_report *r)
         return false;
     const char *p = s + 5;
     long long cpu, pid;
-    if (!scan_dec(&p, &cpu) || !starts(p, " PID: "))
+    if (!scan_dec(&p, &cpu) )
+        return false;
+    if (starts(p, " UID: ")) { /* 6.x */
+        long long uid;
+        p += 6;
+        if (!scan_dec(&p, &uid))
+            return false;
+    }
+    if (!starts(p, " PID: "))
         return false;
     p += 6;
     if (!scan_dec(&p, &pid))
@@ -1499,6 +1507,7 @@ static void derive_fault(struct slub_report *r, struct rp_fault *f)
 static void derive(struct slub_report *r)
 {
     derive_origin(r);
+    r->hashed = r->origin == RP_ORIGIN_KERNEL && r->has_object && !plausible(r, r->object);
     derive_kind(r);
     derive_bytes(r);
     derive_size_from_name(r);

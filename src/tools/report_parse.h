@@ -153,6 +153,7 @@ struct slub_report {
     /* Derived from the hexdump rows: the bytes known around the object,
      * indexed by object offset + RP_WIN_LEFT. */
     bool bytes_positional; /* addresses were hashed: placed by row order */
+    bool hashed;           /* the kernel printed hashed pointers (no places) */
     uint8_t bytes[RP_WIN];
     uint8_t known[RP_WIN / 8];
 };
