@@ -1470,8 +1470,12 @@ static void text_summary(FILE *out, const struct explain *e, const struct findin
         if (rep->free.present)
             fprintf(out, " (freed by %s)", rep->free.caller.func);
         fputs(".\n", out);
-        if (tr->has_field)
+        if (tr->has_field && e->opts.type)
             fprintf(out, "The offset is %s in the object's previous life as %s.\n",
+                    tr->field.path, tr->spec);
+        else if (tr->has_field)
+            fprintf(out, "The offset is %s if the object was a %s (the best-ranked candidate; "
+                         "--type names the layout).\n",
                     tr->field.path, tr->spec);
         if (sr->nconsts)
             fprintf(out, "0x%" PRIx64 " is %s%s.\n", fd->value, sr->consts[0].name,
@@ -1488,7 +1492,7 @@ static void text_summary(FILE *out, const struct explain *e, const struct findin
             fputs(": a path that writes after the object was freed is the culprit.\n", out);
         }
         if (l->n)
-            fputs("The oops or dump below links to it (see Links).\n", out);
+            fputs("Other inputs link to it (see Links above).\n", out);
         break;
     }
 }
@@ -1941,7 +1945,7 @@ int cmd_explain(int argc, char **argv)
     struct explain_opts opts = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+hj", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': opts.json = true; break;
         case 'b': opts.binary = optarg; break;
