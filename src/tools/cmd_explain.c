@@ -1138,15 +1138,19 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
     if (fd->has_stray) {
         const struct rp_stray *s = &fd->stray;
         const struct rp_fault *f = fd->fault;
+        fprintf(out, "%-11s %" PRIu64 " byte%s at object offset %s0x%" PRIx64, "Stray:",
+                s->length, s->length == 1 ? "" : "s", s->off < 0 ? "-" : "",
+                (uint64_t)(s->off < 0 ? -s->off : s->off));
         if (s->has_word)
-            fprintf(out, "%-11s %" PRIu64 " byte%s at object offset 0x%" PRIx64 ": 0x%0*" PRIx64
-                         "\n",
-                    "Stray:", s->length, s->length == 1 ? "" : "s", (uint64_t)s->off,
-                    (int)(s->width * 2), s->word);
-        else
-            fprintf(out, "%-11s %" PRIu64 " byte%s at object offset %s0x%" PRIx64 "\n", "Stray:",
-                    s->length, s->length == 1 ? "" : "s", s->off < 0 ? "-" : "",
-                    (uint64_t)(s->off < 0 ? -s->off : s->off));
+            fprintf(out, ": 0x%0*" PRIx64, (int)(s->width * 2), s->word);
+        if (s->off < 0)
+            fputs(" (in the left red zone, before the object)", out);
+        else if (r->has_object_size && (uint64_t)s->off >= r->object_size)
+            fprintf(out, " (0x%" PRIx64 " past the object's end)",
+                    (uint64_t)s->off - r->object_size);
+        else if (r->has_requested && (uint64_t)s->off >= r->requested_size)
+            fprintf(out, " (past the %" PRIu64 " requested bytes)", r->requested_size);
+        fputc('\n', out);
         size_t n = 0;
         for (uint64_t k = 0; k < s->length && k < 16; k++) {
             uint8_t b;
@@ -1463,9 +1467,11 @@ static void text_summary(FILE *out, const struct explain *e, const struct findin
         if (!e->shown[r] || !fd->has_stray || !fd->value_known)
             continue;
         fprintf(out, "\n== In short\n");
-        fprintf(out, "Something wrote 0x%" PRIx64 " (%" PRIu64 " bytes) at offset 0x%" PRIx64
+        fprintf(out, "Something wrote 0x%" PRIx64 " (%" PRIu64 " byte%s) at offset %s0x%" PRIx64
                      " of a %s object%s",
-                fd->value, fd->stray.length, (uint64_t)fd->stray.off, rep->cache,
+                fd->value, fd->stray.length, fd->stray.length == 1 ? "" : "s",
+                fd->stray.off < 0 ? "-" : "",
+                (uint64_t)(fd->stray.off < 0 ? -fd->stray.off : fd->stray.off), rep->cache,
                 poison_kind(rep) ? " after it was freed" : "");
         if (rep->free.present)
             fprintf(out, " (freed by %s)", rep->free.caller.func);

@@ -1292,10 +1292,24 @@ static bool plausible(const struct slub_report *r, uint64_t a)
     return a >= 0x10000 && a >> 32;
 }
 
+/* "Invalid object pointer 0x...", "Attempt to free object(0x...) ...". */
+static void derive_pointer(struct slub_report *r)
+{
+    const char *p = strstr(r->reason, "pointer 0x");
+    if (p)
+        p += 8;
+    else if ((p = strstr(r->reason, "object(0x")))
+        p += 7;
+    if (p && !r->has_pointer && scan_hex(&p, &r->pointer))
+        r->has_pointer = true;
+}
+
 static void derive_origin(struct slub_report *r)
 {
     uint64_t a = r->has_object ? r->object : r->nfaults && r->faults[0].has_range ? r->faults[0].start
-                                             : r->nrows ? r->rows[0].addr : 0;
+                                             : r->nrows ? r->rows[0].addr
+                                             : r->has_pointer ? r->pointer
+                                             : r->has_slab ? r->slab : 0;
     if (r->kernel_marks || a >= 0xffff800000000000ull || strstr(r->taint, "Tainted:"))
         r->origin = RP_ORIGIN_KERNEL;
     else if (a >> 32 && a < 0x800000000000ull)
@@ -1476,7 +1490,7 @@ static void derive_fault(struct slub_report *r, struct rp_fault *f)
     bool range = f->has_range && plausible(r, f->start) && plausible(r, f->end) &&
                  f->end >= f->start && f->end - f->start < (1u << 20);
     if (!f->has_obj_off && range && r->has_object && plausible(r, r->object) &&
-        f->start + RP_WIN_LEFT >= r->object && f->start - r->object < (1u << 24)) {
+        f->start + RP_WIN_LEFT >= r->object && f->start < r->object + (1u << 24)) {
         f->has_obj_off = true;
         f->obj_off = (int64_t)(f->start - r->object);
         f->off_source = "addresses";
@@ -1506,6 +1520,7 @@ static void derive_fault(struct slub_report *r, struct rp_fault *f)
 
 static void derive(struct slub_report *r)
 {
+    derive_pointer(r);
     derive_origin(r);
     r->hashed = r->origin == RP_ORIGIN_KERNEL && r->has_object && !plausible(r, r->object);
     derive_kind(r);
@@ -1546,7 +1561,7 @@ bool rp_stray(const struct slub_report *r, int fault, struct rp_stray *out)
     }
     unsigned w = (unsigned)out->length;
     if ((uint64_t)out->nknown == out->length && (w == 1 || w == 2 || w == 4 || w == 8) &&
-        out->off >= 0 && out->off % w == 0) {
+        (out->off % (int64_t)w + (int64_t)w) % (int64_t)w == 0) {
         out->has_word = true;
         out->width = w;
         for (unsigned i = w; i-- > 0;)
