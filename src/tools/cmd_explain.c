@@ -1015,10 +1015,20 @@ static void run_types(const struct explain *e, const struct target *t, struct ty
     if (!o->type) {
         tr->ncands = types_rank(ty, (size_t)t->object_size, t->bytes, t->nbytes, t->object_addr,
                                 dump_func_name, (void *)t->dump, tr->cands, 5);
-        if (tr->ncands > 0)
-            tr->spec = tr->cands[0].name;
-    }
-    if (tr->spec) {
+        if (tr->ncands > 5)
+            tr->ncands = 5;
+        /* the best candidate that reaches the stray offset */
+        for (int i = 0; i < tr->ncands && !tr->has_field; i++)
+            if (types_field_at(ty, tr->cands[i].name, (size_t)t->off, &tr->field, err,
+                               sizeof(err)) == 0) {
+                tr->has_field = true;
+                tr->spec = tr->cands[i].name;
+            } else if (i == 0) {
+                snprintf(tr->error, sizeof(tr->error), "%s", err);
+            }
+        if (tr->has_field)
+            tr->error[0] = 0;
+    } else {
         if (types_field_at(ty, tr->spec, (size_t)t->off, &tr->field, err, sizeof(err)) == 0)
             tr->has_field = true;
         else
@@ -1961,6 +1971,10 @@ int cmd_explain(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+    }
+    if (opts.type && !opts.binary && !opts.btf) {
+        fprintf(stderr, "slabdbg explain: --type needs --binary or --btf\n");
+        return 2;
     }
     const char *names[MAX_INPUTS];
     FILE *ins[MAX_INPUTS];
