@@ -32,6 +32,19 @@ cut -c1-400 "$json"
 echo "..."
 rm -f "$json"
 
-step "5. A real program under slabdbg, with its slabinfo at exit (sqlite3)"
+step "5. slabdbg explain: from the report to the field, the constant and the driver"
+echo "The report (step 2) saved to a file, explained with the program's debug info"
+echo "and its sources, as the analyst of the incident did by hand:"
+report=$(mktemp)
+"$slabdbg" run -d FZPU -o "log=$report" -- "$seed" >/dev/null 2>&1
+"$slabdbg" explain "$report" --binary "$seed" --type request+scsi_cmnd --src "$here/examples/seed"
+rm -f "$report"
+
+step "6. The kernel's own logs of the incident, explained (no binary needed)"
+fixtures="$here/tests/explain/fixtures"
+"$slabdbg" explain "$fixtures/slub-poison-overwritten.log" "$fixtures/oops-null-deref-0x106.log" |
+    sed -n '/== Links/,$p'
+
+step "7. A real program under slabdbg, with its slabinfo at exit (sqlite3)"
 SLABDBG_STATS=1 "$slabdbg" run -- sqlite3 :memory: < "$here/examples/workload.sql" 2>&1 | head -20
 echo "..."
