@@ -14,6 +14,7 @@
 #include "debug/debug.h"
 #include "debug/guard.h"
 #include "debug/slub_debug.h"
+#include "report/bug.h"
 #include "front/options.h"
 
 #ifndef KEEP_EMPTY
@@ -283,11 +284,14 @@ void cache_release_empty(struct kmem_cache *c)
             list_del(c, s);
             c->nr_empty--;
             c->nr_slab_frees++;
+            if (c->debug & SLAB_CONSISTENCY_CHECKS)
+                debug_slab_discard(c, s);
             span_free(s);
         }
         s = next;
     }
     pthread_mutex_unlock(&c->lock);
+    bugs_flush();
 }
 
 /* fork(): every cache lock, then the page and huge locks, in one order. */

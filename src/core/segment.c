@@ -155,8 +155,7 @@ static uint64_t run_bits(unsigned at, unsigned n)
 static void purge_dirty(void)
 {
     size_t target = dirty_limit() / 2;
-    for (struct segment *seg = segment_avail; seg && dirty_total > target;
-         seg = seg->avail_next) {
+    for (struct segment *seg = segment_avail; seg && dirty_total > target; seg = seg->avail_next) {
         while (seg->dirty_slices && dirty_total > target) {
             unsigned at = (unsigned)__builtin_ctzll(seg->dirty_slices);
             unsigned n = 0;

@@ -107,5 +107,7 @@ void slab_put(struct kmem_cache *c, struct slab *s, void *obj)
         return;
     }
     c->nr_slab_frees++;
+    if (c->debug & SLAB_CONSISTENCY_CHECKS)
+        debug_slab_discard(c, s); /* SLUB checks a slab it gives back */
     span_free(s);
 }

@@ -35,7 +35,21 @@ static const uint8_t *fill_of(uint8_t v)
 /* First byte of [start, start+n) that is not v, or NULL. */
 static const uint8_t *memchr_inv(const void *start, uint8_t v, size_t n)
 {
-    const uint8_t *p = start, *fill = fill_of(v);
+    const uint8_t *p = start;
+    if (n <= 64) { /* red zones, small objects: words, no call */
+        uint64_t word = 0x0101010101010101ull * v, w;
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&w, p + i, 8);
+            if (w != word)
+                break;
+        }
+        for (; i < n; i++)
+            if (p[i] != v)
+                return p + i;
+        return NULL;
+    }
+    const uint8_t *fill = fill_of(v);
     while (n) {
         size_t chunk = n < FILL_BLOCK ? n : FILL_BLOCK;
         if (memcmp(p, fill, chunk)) {
@@ -194,9 +208,9 @@ static bool should_fail(struct kmem_cache *c)
     uint64_t n = __atomic_add_fetch(&c->nr_fail_calls, 1, __ATOMIC_RELAXED);
     if (opt.fail_times >= 0 && atomic_load(&failed) >= opt.fail_times)
         return false;
-    if (opt.fail_interval > 1 && n % (uint64_t)opt.fail_interval)
+    if (opt.fail_interval > 0 && n % (uint64_t)opt.fail_interval)
         return false;
-    if (opt.fail_interval <= 1) {
+    if (opt.fail_interval <= 0) {
         if (!fail_rng)
             fail_rng = now_ns() | 1;
         fail_rng ^= fail_rng << 13;

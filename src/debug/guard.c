@@ -485,6 +485,7 @@ static void report_fault(struct guard_slot *sl, uintptr_t addr, ucontext_t *uc)
     }
     b->has_tracks = sl->state != SLOT_UNUSED;
     memcpy(b->track, sl->track, sizeof(b->track));
+    b->nframes = stack_capture(b->frames, STACK_MAX_FRAMES);
     /* The faulting code first: drop the frames of the handler and the
      * signal trampoline, which come before the interrupted pc. */
     for (unsigned i = 0; i < b->nframes; i++) {

@@ -104,7 +104,7 @@ void slub_debug_parse(struct slub_debug_config *cfg, const char *value,
             continue;
         }
         cfg->has_lists = true;
-        for (const char *n = list; !name_end(*n);) {
+        for (const char *n = list; *n && *n != ';';) { /* empty names are skipped */
             const char *e = n;
             while (!name_end(*e))
                 e++;
@@ -138,7 +138,7 @@ slab_flags_t slub_debug_flags(struct slub_debug_config *cfg, const char *name)
         slab_flags_t flags;
         const char *list;
         s = parse_block(s, &flags, &list, &unused, NULL);
-        for (const char *n = list; n && !name_end(*n);) {
+        for (const char *n = list; n && *n && *n != ';';) {
             const char *e = n;
             while (!name_end(*e))
                 e++;

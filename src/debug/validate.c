@@ -92,6 +92,11 @@ static int validate_slab(struct kmem_cache *c, struct slab *s)
     return errors;
 }
 
+void debug_slab_discard(struct kmem_cache *c, struct slab *s)
+{
+    validate_slab(c, s);
+}
+
 static void validate_cache(struct kmem_cache *c, void *arg)
 {
     int *errors = arg;

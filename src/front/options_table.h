@@ -18,7 +18,7 @@
     X(quarantine, SIZE, "0", "bytes of freed debug objects held back from reuse (K, M, G)")        \
     X(stack_depth, INT, "16", "frames kept per allocation and free stack (1 to 64)")               \
     X(fail_probability, INT, "10", "A: percent of allocations of A caches to fail")                 \
-    X(fail_interval, INT, "0", "A: fail every Nth allocation of A caches (0: off)")                \
+    X(fail_interval, INT, "0", "A: fail every Nth allocation of A caches (0: by fail_probability)")                \
     X(fail_times, INT, "-1", "A: fail at most this many allocations (-1: no limit)")               \
     X(status_file, STR, "", "append one line per report to this file (used by slabdbg run)")      \
     X(guard_side, STR, "right", "G: objects against the guard page on the right, left, or alternate") \

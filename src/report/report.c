@@ -55,7 +55,9 @@ struct bug *bug_new(enum bug_kind kind, const char *cache)
     memset(b, 0, offsetof(struct bug, snap));
     b->kind = kind;
     b->cache = cache;
-    b->nframes = stack_capture(b->frames, STACK_MAX_FRAMES);
+    /* No stack here: this runs under a cache lock, and the unwinder may
+     * allocate on first use.  bugs_flush() captures the finder's stack. */
+    b->nframes = 0;
     return b;
 }
 
@@ -626,6 +628,15 @@ static void json_u64(struct out *o, const char *k, uint64_t v)
     out_u64(o, v);
 }
 
+/* Offsets before an object (left red zone) are negative. */
+static void json_i64(struct out *o, const char *k, int64_t v)
+{
+    json_key(o, k);
+    if (v < 0)
+        out_char(o, '-');
+    out_u64(o, v < 0 ? (uint64_t)-v : (uint64_t)v);
+}
+
 static void json_stack(struct out *o, const char *k, const uintptr_t *f, unsigned n,
                        bool first_is_pc)
 {
@@ -692,7 +703,7 @@ static void print_json(int fd, const struct bug *b, uint64_t now)
         json_u64(&o, "first_byte", b->first_byte);
         json_u64(&o, "expected", b->expected);
         if (b->has_object)
-            json_u64(&o, "offset", b->fault_start - b->object);
+            json_i64(&o, "offset", (int64_t)(b->fault_start - b->object));
     }
     if (b->kind == BUG_GUARD_ACCESS || b->kind == BUG_GUARD_SLACK) {
         json_key(&o, "access");
@@ -731,6 +742,18 @@ void bugs_flush(void)
         return;
     bool any_bug = false;
     in_report = 1;
+    /* The code that found them: still the caller, the locks now dropped. */
+    uintptr_t frames[STACK_MAX_FRAMES];
+    unsigned nframes = 0;
+    for (unsigned i = 0; i < pending->n; i++) {
+        struct bug *b = &pending->bug[i];
+        if (b->nframes)
+            continue;
+        if (!nframes)
+            nframes = stack_capture(frames, STACK_MAX_FRAMES);
+        memcpy(b->frames, frames, nframes * sizeof(frames[0]));
+        b->nframes = nframes;
+    }
     pthread_mutex_lock(&report_lock);
     open_outputs();
     uint64_t now = now_ns();
@@ -743,6 +766,8 @@ void bugs_flush(void)
             continue;
         any_bug = true;
         atomic_fetch_add(&reports_made, 1);
+        if (opt.abort_on_error) /* the first report only: then stop */
+            pending->n = i + 1;
         if (json_fd >= 0)
             print_json(json_fd, b, now);
         if (status_fd >= 0) {
