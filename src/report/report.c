@@ -20,7 +20,6 @@
 #include "front/options.h"
 #include "report/bug.h"
 #include "report/out.h"
-#include "report/report.h"
 #include "report/symbolize.h"
 
 #define PENDING_MAX 4
@@ -30,7 +29,7 @@ struct pending {
     struct bug bug[PENDING_MAX];
 };
 
-_Atomic uint64_t reports_made;
+static _Atomic uint64_t reports_made;
 static __thread struct pending *pending;
 static __thread int in_report;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
