@@ -241,10 +241,11 @@ static void print_locations(struct out *o, const struct loc_table *t)
         const struct location *l = &t->loc[i];
         out_u64w(o, l->count, 7);
         out_char(o, ' ');
-        if (l->addr)
-            print_frame(o, l->addr);
-        else
-            out_str(o, "<not-available>");
+        if (!l->addr) { /* never freed, or allocated before tracking began */
+            out_str(o, "<not-available>\n\n");
+            continue;
+        }
+        print_frame(o, l->addr);
         out_str(o, " age=");
         if (l->min_age == l->max_age) {
             out_u64(o, l->min_age);
