@@ -56,6 +56,19 @@ int types_rank(struct types *t, size_t object_size, const uint8_t *bytes, size_t
                uint64_t object_addr, func_name_fn func_name, void *ctx,
                struct type_candidate *out, int max);
 
+/* types_rank helped by what the report says: hints are the names of the
+ * functions that allocated and freed the object, most telling first (the
+ * allocating and the freeing function, then the rest of their stacks;
+ * "alloc_request_size+0x2b/0x70" is taken as alloc_request_size).  A struct
+ * those names spell out ("request" in alloc_request) ranks higher, and, when
+ * it leaves room in the object, "request+scsi_cmnd" is offered: the struct
+ * behind it whose name shares the most words with the hints, if the two
+ * together fit the size class.  Candidate names are specs for
+ * types_field_at.  With no hints, types_rank. */
+int types_rank_hinted(struct types *t, size_t object_size, const uint8_t *bytes, size_t nbytes,
+                      uint64_t object_addr, func_name_fn func_name, void *ctx,
+                      const char *const *hints, int nhints, struct type_candidate *out, int max);
+
 /* ---- source: constants equal to a value, and where they are assigned ---- */
 
 struct src_const {

@@ -1415,6 +1415,16 @@ static int is_poison(uint64_t v)
            b == 0xfe || b == 0xff;
 }
 
+/* The first size bytes of v all one of the slab poison or red zone bytes. */
+static int is_poison_n(uint64_t v, unsigned size)
+{
+    unsigned char b = (unsigned char)v;
+    for (unsigned i = 1; i < size && i < 8; i++)
+        if ((unsigned char)(v >> (8 * i)) != b)
+            return 0;
+    return b == 0x6b || b == 0x5a || b == 0xa5 || b == 0xcc || b == 0xbb || b == 0x6a;
+}
+
 static int is_list_poison(uint64_t v)
 {
     return v == 0xdead000000000100ull || v == 0xdead000000000122ull || v == 0x100 || v == 0x200 ||
@@ -1512,8 +1522,8 @@ static void eval_node(struct rank_ctx *c, struct tnode *n0, uint64_t off, const 
         if (size > 8)
             return;
         uint64_t v = rd(c, off, (unsigned)size);
-        if (size == 8 && is_poison(v))
-            return;
+        if (is_poison_n(v, (unsigned)size))
+            return; /* a freed or uninitialised object's filler */
         /* small values (and small negative ones) are what integers hold */
         uint64_t mask = size == 8 ? ~0ull : ((1ull << (8 * size)) - 1);
         uint64_t neg = (~v + 1) & mask;
@@ -1678,7 +1688,8 @@ static int cand_cmp(const void *a, const void *b)
  * Returns how many were written. */
 static int why_append(char *buf, size_t len, struct evlist *l, int items)
 {
-    qsort(l->v, (size_t)l->n, sizeof(*l->v), ev_cmp);
+    if (l->n)
+        qsort(l->v, (size_t)l->n, sizeof(*l->v), ev_cmp);
     size_t wl = strlen(buf);
     int shown = 0;
     for (int k = 0; k < l->n && shown < items && wl < len; k++) {
@@ -1702,11 +1713,176 @@ struct ranked {
     struct type_candidate c;
     struct tnode *n;
     int strong; /* a function or an empty list among its evidence */
+    int hinted; /* its name is in an allocating or freeing function's */
+    int extended;
 };
 
 static int ranked_cmp(const void *a, const void *b)
 {
     return cand_cmp(&((const struct ranked *)a)->c, &((const struct ranked *)b)->c);
+}
+
+/* ---- hints: the names of the functions that allocated and freed ---------- */
+
+#define MAX_HINTS 16
+#define MAX_HTOK 16
+
+struct hints {
+    char tok[MAX_HINTS][MAX_HTOK][48];
+    int ntok[MAX_HINTS];
+    const char *name[MAX_HINTS];
+    int n;
+};
+
+/* Words that say nothing about a type. */
+static int stop_word(const char *w)
+{
+    static const char *const words[] = {
+        "alloc",   "free",    "put",    "get",     "new",   "init",   "end",    "done",
+        "release", "destroy", "create", "kmalloc", "kfree", "malloc", "calloc", "realloc",
+        "kzalloc", "kmem",    "cache",  "do",      "the",   "data",   "info",   "buf",
+        "list",    "head",    "node",   "entry",   "work",  "main",   "start",  "run",
+        "handle",  "handler", "call",   "fn",      "func",  "size",   "struct", "slab",
+        "mempool", "pool",    "node",   "common",  "one",   "all",    "add",    "del",
+        "set",     "try",     "sys",    "and",     "for",   "from",   "with",   "to",
+        "of",      "in",      "on",     "at",      "by"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+        if (!strcmp(w, words[i]))
+            return 1;
+    return 0;
+}
+
+/* "__blk_put_request+0xb7/0x190" -> blk, put, request */
+static int split_words(const char *s, char out[][48], int max)
+{
+    int n = 0;
+    while (*s == '_')
+        s++;
+    while (*s && *s != '+' && *s != '.' && *s != ' ' && *s != '(' && *s != '/' && n < max) {
+        size_t l = 0;
+        while (s[l] && ((s[l] >= 'a' && s[l] <= 'z') || (s[l] >= 'A' && s[l] <= 'Z') ||
+                        (s[l] >= '0' && s[l] <= '9')))
+            l++;
+        if (l) {
+            size_t k = l < 47 ? l : 47;
+            for (size_t i = 0; i < k; i++)
+                out[n][i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+            out[n][k] = 0;
+            n++;
+            s += l;
+        }
+        if (*s == '_')
+            while (*s == '_')
+                s++;
+        else if (!l)
+            break;
+    }
+    return n;
+}
+
+static void hints_init(struct hints *h, const char *const *names, int n)
+{
+    memset(h, 0, sizeof(*h));
+    for (int i = 0; names && i < n && h->n < MAX_HINTS; i++) {
+        if (!names[i] || !*names[i])
+            continue;
+        h->name[h->n] = names[i];
+        h->ntok[h->n] = split_words(names[i], h->tok[h->n], MAX_HTOK);
+        h->n++;
+    }
+}
+
+/* The first hint that spells out the whole type name ("request" in
+ * alloc_request_size), -1 if none. */
+static int hint_names(const struct hints *h, const char *type)
+{
+    char w[MAX_HTOK][48];
+    int nw = split_words(type, w, MAX_HTOK);
+    if (!nw || (nw == 1 && (stop_word(w[0]) || strlen(w[0]) < 3)))
+        return -1;
+    for (int i = 0; i < h->n; i++)
+        for (int k = 0; k + nw <= h->ntok[i]; k++) {
+            int j = 0;
+            while (j < nw && !strcmp(h->tok[i][k + j], w[j]))
+                j++;
+            if (j == nw)
+                return i;
+        }
+    return -1;
+}
+
+/* Whether hint i spells out the whole type name. */
+static int hint_spells(const struct hints *h, int i, const char *type)
+{
+    char w[MAX_HTOK][48];
+    int nw = split_words(type, w, MAX_HTOK);
+    for (int k = 0; nw && k + nw <= h->ntok[i]; k++) {
+        int j = 0;
+        while (j < nw && !strcmp(h->tok[i][k + j], w[j]))
+            j++;
+        if (j == nw)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The words of type name b that two hints or more have ("scsi" of scsi_cmnd
+ * in scsi_end_request and scsi_done): how many, and the first hint having
+ * one of them, among the hints that do not name a (the struct in front).
+ * Returns the count; *first is MAX_HINTS when there is none.
+ */
+static int hint_words(const struct hints *h, const char *b, const char *a, int *first, char *word,
+                      size_t wordlen)
+{
+    char w[MAX_HTOK][48];
+    int nw = split_words(b, w, MAX_HTOK), count = 0;
+    *first = MAX_HINTS;
+    for (int j = 0; j < nw; j++) {
+        if (strlen(w[j]) < 3 || stop_word(w[j]))
+            continue;
+        int found = 0, firsti = MAX_HINTS;
+        for (int i = 0; i < h->n; i++)
+            for (int k = 0; k < h->ntok[i]; k++)
+                if (!strcmp(h->tok[i][k], w[j])) {
+                    found++;
+                    if (firsti == MAX_HINTS && !hint_spells(h, i, a))
+                        firsti = i;
+                    break;
+                }
+        if (found < 2 || firsti == MAX_HINTS)
+            continue;
+        count++;
+        if (firsti < *first) {
+            *first = firsti;
+            scopy(word, wordlen, w[j]);
+        }
+    }
+    return count;
+}
+
+/* The bare function name of a hint, for the `why` line. */
+static void hint_func(const char *hint, char *buf, size_t len)
+{
+    size_t l = strcspn(hint, "+ (/");
+    if (l >= len)
+        l = len - 1;
+    memcpy(buf, hint, l);
+    buf[l] = 0;
+}
+
+/* Types from system headers are less likely the program's heap objects. */
+static int system_type(struct types *t, struct tnode *n)
+{
+#ifdef HAVE_LIBDW
+    if (t->backend == BK_DWARF && n && n->kdb) {
+        const char *f = dwarf_decl_file(&n->die);
+        return f && (!strncmp(f, "/usr/include/", 13) || strstr(f, "/lib/gcc/"));
+    }
+#else
+    (void)t, (void)n;
+#endif
+    return 0;
 }
 
 #define RANK_EXTEND 8 /* best singles tried with a second struct behind */
@@ -1715,13 +1891,24 @@ int types_rank(struct types *t, size_t object_size, const uint8_t *bytes, size_t
                uint64_t object_addr, func_name_fn func_name, void *ctx, struct type_candidate *out,
                int max)
 {
+    return types_rank_hinted(t, object_size, bytes, nbytes, object_addr, func_name, ctx, NULL, 0,
+                             out, max);
+}
+
+int types_rank_hinted(struct types *t, size_t object_size, const uint8_t *bytes, size_t nbytes,
+                      uint64_t object_addr, func_name_fn func_name, void *ctx,
+                      const char *const *hint_names_in, int nhints, struct type_candidate *out,
+                      int max)
+{
     if (!t || !out || max <= 0)
         return 0;
+    struct hints *h = xcalloc(1, sizeof(*h));
+    hints_init(h, hint_names_in, nhints);
     if (object_size && nbytes > object_size)
         nbytes = object_size;
     if (!bytes)
         nbytes = 0;
-    struct ranked *all = xcalloc(t->ncands + RANK_EXTEND, sizeof(*all));
+    struct ranked *all = xcalloc(t->ncands + 2 * RANK_EXTEND, sizeof(*all));
     size_t na = 0;
     struct rank_ctx c = {t, bytes, nbytes, object_addr, func_name, ctx};
     for (size_t i = 0; i < t->ncands; i++) {
@@ -1748,6 +1935,18 @@ int types_rank(struct types *t, size_t object_size, const uint8_t *bytes, size_t
             free(l.v);
         } else {
             scopy(o->why, sizeof(o->why), sdesc);
+        }
+        if (system_type(t, n))
+            o->score -= 0.3;
+        int hi = h->n ? hint_names(h, o->name) : -1;
+        if (hi >= 0) {
+            char fn[96], tmp[sizeof(o->why)];
+            hint_func(h->name[hi], fn, sizeof(fn));
+            o->score += hi < 2 ? 1.2 : 0.4;
+            r->hinted = 1;
+            memcpy(tmp, o->why, sizeof(tmp));
+            snprintf(o->why, sizeof(o->why), "named in %s; %.*s", fn, (int)(sizeof(tmp) - 128),
+                     tmp);
         }
     }
     qsort(all, na, sizeof(*all), ranked_cmp);
@@ -1792,6 +1991,7 @@ int types_rank(struct types *t, size_t object_size, const uint8_t *bytes, size_t
             continue;
         struct ranked *r = &all[na++];
         struct ranked *b = &all[bj];
+        a->extended = 1;
         r->n = NULL;
         size_t la_ = strlen(a->c.name), lb_ = strlen(b->c.name);
         char nm[sizeof(r->c.name)];
@@ -1811,6 +2011,76 @@ int types_rank(struct types *t, size_t object_size, const uint8_t *bytes, size_t
         free(la.v);
         free(lb.v);
     }
+
+    /*
+     * Without such evidence (a freed, poisoned object), the hints: a struct
+     * the allocating or freeing functions name (request in alloc_request)
+     * that leaves room in the object, followed by the struct whose name
+     * shares the most words with those functions (scsi_cmnd: "scsi" in
+     * scsi_end_request), when the two together fit the size class.
+     */
+    size_t lo = kernel_class_below(object_size);
+    if (lo == (size_t)-1)
+        lo = object_size / 2;
+    for (size_t i = 0, tried = 0; h->n && object_size && i < nsingles && tried < RANK_EXTEND; i++) {
+        struct ranked *a = &all[i];
+        if (!a->hinted || a->extended || a->c.size > lo)
+            continue;
+        int ai = hint_names(h, a->c.name);
+        if (ai < 0 || ai >= 2)
+            continue; /* named by the allocating or freeing function only */
+        tried++;
+        int bestw = 0, bestf = MAX_HINTS;
+        size_t bj = 0, bstart = 0;
+        char bword[48] = "";
+        for (size_t j = 0; j < nsingles; j++) {
+            struct ranked *b = &all[j];
+            if (b == a || is_list_head(t, b->n))
+                continue;
+            uint32_t al = talign(t, b->n);
+            size_t start = (a->c.size + al - 1) / al * al;
+            size_t total = start + b->c.size;
+            if (total <= lo || total > object_size)
+                continue;
+            int f;
+            char word[48];
+            int w = hint_words(h, b->c.name, a->c.name, &f, word, sizeof(word));
+            if (!w)
+                continue;
+            /* the word nearest the hints' start (the allocating and freeing
+               functions' callers), then the most words, then by name */
+            if (!bestw || f < bestf || (f == bestf && w > bestw) ||
+                (f == bestf && w == bestw && strcmp(b->c.name, all[bj].c.name) < 0)) {
+                bestw = w, bestf = f, bj = j, bstart = start;
+                scopy(bword, sizeof(bword), word);
+            }
+        }
+        if (!bestw || strlen(a->c.name) + strlen(all[bj].c.name) + 2 > sizeof(a->c.name))
+            continue;
+        const char *bhint = h->name[bestf];
+        struct ranked *r = &all[na++];
+        struct ranked *b = &all[bj];
+        r->n = NULL;
+        size_t la_ = strlen(a->c.name), lb_ = strlen(b->c.name);
+        char nm[sizeof(r->c.name)];
+        memcpy(nm, a->c.name, la_);
+        nm[la_] = '+';
+        memcpy(nm + la_ + 1, b->c.name, lb_ + 1);
+        memcpy(r->c.name, nm, sizeof(nm));
+        r->c.size = bstart + b->c.size;
+        r->c.score = a->c.score + (bestw > 1 ? 0.8 : 0.5);
+        char afn[96], bfn[96];
+        hint_func(h->name[ai], afn, sizeof(afn));
+        hint_func(bhint, bfn, sizeof(bfn));
+        char whybuf[1024];
+        snprintf(whybuf, sizeof(whybuf),
+                 "%.40s named in %.40s, %.40s behind it at +0x%zx (\"%.20s\" in %.40s): 0x%zx "
+                 "bytes together fit "
+                 "a %zu-byte object",
+                 a->c.name, afn, b->c.name, bstart, bword, bfn, r->c.size, object_size);
+        scopy(r->c.why, sizeof(r->c.why), whybuf);
+    }
+    free(h);
     qsort(all, na, sizeof(*all), ranked_cmp);
 
     /* one entry per name (a name defined twice keeps its best reading) */

@@ -256,6 +256,44 @@ __attribute__((unused)) static void check_rank(struct types *t, int full)
     for (int i = 0; i < na; i++)
         CHECK(a[i].size <= 1024, "%s is 0x%zx bytes", a[i].name, a[i].size);
 
+    /* the freed object again, with the functions of the report's stacks
+       (allocating, freeing, then the freeing stack's callers): the struct
+       they name, and behind it the one named like the callers */
+    static const char *const hints[] = {"alloc_request+0x1d/0x80", "put_request+0x1b/0x30",
+                                        "scsi_end_request+0x12/0x20", "scsi_done+0x12/0x20",
+                                        "drv_intr_normal", "main"};
+    na = types_rank_hinted(t, 1024, obj, sizeof(obj), (uint64_t)(uintptr_t)obj, func_name, NULL,
+                           hints, 6, a, 8);
+    for (int i = 0; i < na; i++)
+        printf("  hinted %d. %-20s 0x%-4zx %6.2f  %s\n", i + 1, a[i].name, a[i].size, a[i].score,
+               a[i].why);
+    CHECK(na >= 2 && !strcmp(a[0].name, "request+scsi_cmnd"), "hinted first: '%s'",
+          na ? a[0].name : "");
+    CHECK(na >= 2 && strstr(a[0].why, "request named in alloc_request") &&
+              strstr(a[0].why, "\"scsi\" in scsi_done"),
+          "hinted why: '%s'", na ? a[0].why : "");
+    CHECK(na >= 2 && !strcmp(a[1].name, "request") && strstr(a[1].why, "named in alloc_request"),
+          "hinted second: '%s' '%s'", na > 1 ? a[1].name : "", na > 1 ? a[1].why : "");
+    if (na >= 1) {
+        struct field_at hf;
+        CHECK(types_field_at(t, a[0].name, 0x2c8, &hf, err, sizeof(err)) == 0 &&
+                  !strcmp(hf.path, "scsi_cmnd.SCp.phase"),
+              "field at 0x2c8 of %s: %s", a[0].name, err);
+    }
+    /* no hints: as types_rank */
+    na = types_rank_hinted(t, 1024, obj, sizeof(obj), (uint64_t)(uintptr_t)obj, func_name, NULL,
+                           NULL, 0, b, 8);
+    nb = types_rank(t, 1024, obj, sizeof(obj), (uint64_t)(uintptr_t)obj, func_name, NULL, a, 8);
+    CHECK(na == nb, "%d and %d", na, nb);
+    for (int i = 0; i < na && i < nb; i++)
+        CHECK(!strcmp(a[i].name, b[i].name), "differs at %d", i);
+    /* words of no meaning name nothing */
+    static const char *const vague[] = {"kmalloc", "do_alloc", "main"};
+    na = types_rank_hinted(t, 1024, obj, sizeof(obj), (uint64_t)(uintptr_t)obj, func_name, NULL,
+                           vague, 3, a, 8);
+    for (int i = 0; i < na; i++)
+        CHECK(!strstr(a[i].why, "named in"), "%s: %s", a[i].name, a[i].why);
+
     /* sizes only */
     na = types_rank(t, 1024, NULL, 0, 0, NULL, NULL, a, 8);
     CHECK(na > 0, "no candidates by size");
