@@ -744,9 +744,26 @@ static int is_keyword(const char *b, const struct tok *k)
 static size_t scan_enum(const char *b, const struct toks *t, size_t i, uint64_t value,
                         const char *file, struct cvec *out)
 {
+    /* enum [__attribute__((...))] [class] [name] [: type] { */
     size_t j = i + 1;
-    while (j < t->n && j < i + 8 && !tis_p(b, &t->v[j], "{") && !tis_p(b, &t->v[j], ";"))
+    if (j < t->n && tis_id(b, &t->v[j], "__attribute__")) {
+        int d = 0;
+        for (j++; j < t->n; j++) {
+            if (tis_p(b, &t->v[j], "("))
+                d++;
+            else if (tis_p(b, &t->v[j], ")") && !--d) {
+                j++;
+                break;
+            }
+        }
+    }
+    if (j < t->n && (tis_id(b, &t->v[j], "class") || tis_id(b, &t->v[j], "struct")))
         j++;
+    if (j < t->n && t->v[j].type == T_ID && !is_keyword(b, &t->v[j]))
+        j++;
+    if (j < t->n && tis_p(b, &t->v[j], ":"))
+        for (j++; j < t->n && (t->v[j].type == T_ID || tis_p(b, &t->v[j], "::")); j++)
+            ;
     if (j >= t->n || !tis_p(b, &t->v[j], "{"))
         return i + 1;
     size_t body = j + 1, end = body;
@@ -1112,6 +1129,36 @@ static int function_name(const char *b, const struct toks *t, size_t brace, char
     return 0;
 }
 
+/* The statement assigning the constant at token i, if it is one. */
+static void record(const char *b, const struct toks *t, size_t i, const char *file,
+                   const char *func, const char *field, struct avec *out)
+{
+    const struct tok *k = &t->v[i];
+    size_t op = find_assign(b, t, i);
+    if (op == (size_t)-1 || op == 0)
+        return;
+    size_t s = lvalue_start(b, t, op);
+    if (s >= op)
+        return;
+    const struct tok *last = lvalue_last_name(b, t, s, op);
+    if (!last)
+        return;
+    size_t e = stmt_end(b, t, i);
+    if (out->n >= out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 16;
+        out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
+    }
+    struct src_assign *a = &out->v[out->n++];
+    memset(a, 0, sizeof(*a));
+    scopy(a->file, sizeof(a->file), file, strlen(file));
+    a->line = (int)t->v[s].line;
+    scopy(a->function, sizeof(a->function), func, strlen(func));
+    scopy(a->constant, sizeof(a->constant), b + k->pos, k->len);
+    text_of(b, t->v[s].pos, t->v[e].pos + t->v[e].len, a->text, sizeof(a->text));
+    a->same_field =
+        field && *field && last->len == strlen(field) && !memcmp(b + last->pos, field, last->len);
+}
+
 static void pass2(const char *file, const struct nameset *names, const char *field,
                   struct avec *out)
 {
@@ -1144,32 +1191,23 @@ static void pass2(const char *file, const struct nameset *names, const char *fie
                 func[0] = 0;
             continue;
         }
-        if (k->type != T_ID || !nameset_has(names, b + k->pos, k->len))
+        if (k->type == T_DIRECTIVE) {
+            /* #define SET_OWNER(c) ((c)->phase = NAME): the macro's name
+               stands for the function */
+            struct toks d = {0};
+            tokenize(b, k->pos + 1, k->pos + k->len, k->line, 0, &d);
+            if (d.n > 2 && tis_id(b, &d.v[0], "define") && d.v[1].type == T_ID) {
+                char macro[128];
+                scopy(macro, sizeof(macro), b + d.v[1].pos, d.v[1].len);
+                for (size_t j = 2; j < d.n; j++)
+                    if (d.v[j].type == T_ID && nameset_has(names, b + d.v[j].pos, d.v[j].len))
+                        record(b, &d, j, file, macro, field, out);
+            }
+            free(d.v);
             continue;
-        /* the name being defined or declared is no use */
-        size_t op = find_assign(b, &t, i);
-        if (op == (size_t)-1 || op == 0)
-            continue;
-        size_t s = lvalue_start(b, &t, op);
-        if (s >= op)
-            continue;
-        const struct tok *last = lvalue_last_name(b, &t, s, op);
-        if (!last)
-            continue;
-        size_t e = stmt_end(b, &t, i);
-        if (out->n >= out->cap) {
-            out->cap = out->cap ? out->cap * 2 : 16;
-            out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
         }
-        struct src_assign *a = &out->v[out->n++];
-        memset(a, 0, sizeof(*a));
-        scopy(a->file, sizeof(a->file), file, strlen(file));
-        a->line = (int)t.v[s].line;
-        scopy(a->function, sizeof(a->function), func, strlen(func));
-        scopy(a->constant, sizeof(a->constant), b + k->pos, k->len);
-        text_of(b, t.v[s].pos, t.v[e].pos + t.v[e].len, a->text, sizeof(a->text));
-        a->same_field = field && *field && last->len == strlen(field) &&
-                        !memcmp(b + last->pos, field, last->len);
+        if (k->type == T_ID && nameset_has(names, b + k->pos, k->len))
+            record(b, &t, i, file, func, field, out);
     }
     free(t.v);
     free(b);

@@ -189,8 +189,11 @@ static void test_fixture(const char *fx)
     check_assign(fx, c, "other", "FW_CAST", 0, 0, ".state = FW_CAST", 0);
     check_assign(fx, c, "other", "OWNER_FIRMWARE", 0, 1, "c->SCp.phase = c ? OWNER_FIRMWARE : 0;",
                  0);
+    /* in a macro: the macro's name for the function */
+    check_assign(fx, c, "FW_TAKE", "OWNER_FIRMWARE", 0, 1, "(c)->SCp.phase = OWNER_FIRMWARE", 0);
+    CHECK(!find_assign("FW_IS_OURS", "OWNER_FIRMWARE", 0), "a comparison in a macro taken");
     /* comparisons, returns, arguments, case labels, indexes: none */
-    CHECK(na == 5, "%d assignments", na);
+    CHECK(na == 6, "%d assignments", na);
     CHECK(!find_assign("get", "OWNER_FIRMWARE", 0), "return taken as an assignment");
     CHECK(!find_assign("other", "FW_OCTAL", 0), "an index taken as an assignment");
     /* same field first, then by file and line */
@@ -208,7 +211,9 @@ static void test_fixture(const char *fx)
     scan(fx, 0x102, NULL);
     CHECK(find_const("OWNER_LOWLEVEL") && nc == 1, "0x102: %d", nc);
     scan(fx, 0, NULL);
-    CHECK(find_const("OWNER_NONE"), "0: OWNER_NONE not found");
+    CHECK(find_const("OWNER_NONE") && find_const("ITEM_A"), "0: OWNER_NONE, ITEM_A not found");
+    CHECK(!find_const("return") && !find_const("i"), "a function body taken for an enum's");
+    CHECK(nc == 2, "0: %d constants", nc);
 }
 
 /* Symbolic links to directories are not followed, files over 4 MiB and

@@ -39,3 +39,13 @@ int other(struct cmd *c)
     c->table[FW_OCTAL & 3] = 1;
     return phase + init.state + get();
 }
+
+#define FW_TAKE(c) ((c)->SCp.phase = OWNER_FIRMWARE)
+#define FW_IS_OURS(c) ((c)->SCp.phase == OWNER_FIRMWARE)
+
+enum item { ITEM_A, ITEM_B };
+static inline int item_index(enum item i)
+{
+    /* a function body after an enum-typed parameter: no enumerators */
+    return i;
+}
