@@ -12,6 +12,12 @@ time and peak RSS (ru_maxrss from wait4) are recorded, and the table shows
 medians and their ratio to glibc.  A run that crashes, times out, exits
 non-zero or produces a different result than glibc is shown as FAIL.
 
+Besides plain preloads, three debugging configurations can be chosen with
+--allocators, or all at once with --debug-table: slabdbg-fzpu (slabdbg with
+SLABDBG=FZPU; a "BUG ..." line on stderr fails the run), asan (the C
+workloads' -fsanitize=address builds, bench_asan_*; n/a for python and
+sqlite) and valgrind (memcheck over glibc, one repetition by default).
+
 Standard library only.
 """
 
@@ -48,6 +54,7 @@ class Workload:
         self.args = list(args)
         self.env = dict(env or {})
         self.path = None  # resolved program
+        self.asan_path = None  # the -fsanitize=address build (C workloads)
         self.missing = None  # reason it cannot run
 
     def command(self, scale):
@@ -105,10 +112,97 @@ PEER_LIBS = {
 
 
 class Allocator:
-    def __init__(self, name, lib, extra_env=None):
+    """One column pair of the table: an allocator, or a debugging
+    configuration that is not a plain preload.
+
+    kind "preload": the workload runs with LD_PRELOAD=lib (lib None: glibc).
+    kind "valgrind": the workload runs under valgrind memcheck, with glibc.
+    kind "asan": the C workloads' -fsanitize=address builds (bench_asan_*);
+    programs that cannot be rebuilt (python3, sqlite3) are not applicable."""
+
+    def __init__(self, name, lib, extra_env=None, kind="preload", tool=None,
+                 default_reps=None, timeout_factor=1.0, check_reports=False, label=None):
         self.name = name
         self.lib = lib  # None for the system allocator
         self.extra_env = dict(extra_env or {})
+        self.kind = kind
+        self.tool = tool  # valgrind's path
+        self.default_reps = default_reps  # at most this many repetitions, unless --reps-for
+        self.timeout_factor = timeout_factor
+        self.check_reports = check_reports  # a stderr line "BUG ..." fails the run
+        self.label = label  # how the table's legend names it
+        self.reps = None  # set in main()
+
+    def describe(self):
+        if self.label:
+            return self.label
+        return os.path.basename(self.lib) if self.lib else "system"
+
+    def argv(self, w, scale):
+        """argv of workload w under this configuration, or None when the
+        configuration does not apply to it."""
+        if self.kind == "asan":
+            if w.kind != "c" or not w.asan_path:
+                return None
+            argv = w.command(scale)
+            argv[0] = w.asan_path
+            return argv
+        if self.kind == "valgrind":
+            return [self.tool] + VALGRIND_ARGS + w.command(scale)
+        return w.command(scale)
+
+    def not_applicable(self, w):
+        """Why workload w has no run under this configuration ("" if it has)."""
+        if self.kind != "asan":
+            return ""
+        if w.kind != "c":
+            return "prebuilt system programs (%s), which cannot be rebuilt with -fsanitize=address" % os.path.basename(w.path)
+        if not w.asan_path:
+            return "not built (bench_asan_%s)" % w.name.replace("-", "_")
+        return ""
+
+
+VALGRIND_ARGS = ["--tool=memcheck", "--error-exitcode=0", "-q"]
+ASAN_ENV = {"ASAN_OPTIONS": "detect_leaks=0"}
+FZPU_ENV = {"SLABDBG": "FZPU"}
+
+# The configurations beyond plain preloads, and the set --debug-table runs.
+DEBUG_CONFIGS = ["slabdbg-fzpu", "asan", "valgrind"]
+DEBUG_TABLE = ["glibc", "slabdbg", "slabdbg-fzpu", "asan", "valgrind"]
+DEBUG_TABLE_REPS = 3
+
+CONFIG_HELP = {
+    "glibc": "the system malloc (no preload); the baseline of every ratio",
+    "slabdbg": "libslabdbg.so preloaded, debugging off",
+    "slabdbg-fzpu": "libslabdbg.so preloaded with SLABDBG=FZPU (checks, red zones, poison, tracks on every cache)",
+    "asan": "the C workloads built with -fsanitize=address (bench_asan_*), ASAN_OPTIONS=detect_leaks=0; n/a for python, sqlite",
+    "valgrind": "valgrind --tool=memcheck --error-exitcode=0 -q, with glibc; 1 repetition unless --reps-for",
+}
+
+
+def compiler_of(build_dir):
+    """'gcc 12.2.0' from CMake's record of the C compiler, or None."""
+    for path in sorted(glob.glob(os.path.join(build_dir, "CMakeFiles", "*", "CMakeCCompiler.cmake"))):
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            continue
+        cid = re.search(r'set\(CMAKE_C_COMPILER_ID "([^"]*)"\)', text)
+        ver = re.search(r'set\(CMAKE_C_COMPILER_VERSION "([^"]*)"\)', text)
+        if cid:
+            name = {"GNU": "gcc", "Clang": "clang"}.get(cid.group(1), cid.group(1))
+            return name + (" " + ver.group(1) if ver and ver.group(1) else "")
+    return None
+
+
+def valgrind_version(path):
+    try:
+        out = subprocess.run([path, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             timeout=20).stdout.decode(errors="replace").strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.replace("valgrind-", "") or None
 
 
 def ldconfig_libs():
@@ -160,6 +254,7 @@ class Result:
         self.check = None
         self.stdout = ""
         self.stderr = ""
+        self.bug_line = None  # first "BUG ..." line of a slabdbg report
 
 
 def signal_name(sig):
@@ -364,8 +459,18 @@ def repro_command(argv, env_delta):
             parts.append('%s="$PWD"/%s' % (k, shell_quote(rel)))
         else:
             parts.append("%s=%s" % (k, shell_quote(v)))
-    parts += [shell_quote(relpath(a)) for a in argv]
+    parts += [shell_quote(relpath(on_path(a))) for a in argv]
     return " ".join(parts)
+
+
+def on_path(p):
+    """A program found under its own name in PATH is shown by that name."""
+    if os.path.isabs(p) and not p.startswith(REPO_DIR + os.sep):
+        name = os.path.basename(p)
+        found = shutil.which(name)
+        if found and os.path.realpath(found) == os.path.realpath(p):
+            return name
+    return p
 
 
 def relpath(p):
@@ -383,16 +488,24 @@ def main():
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="workloads: " + ", ".join(w.name for w in WORKLOADS),
     )
-    ap.add_argument("--reps", type=int, help="repetitions per workload and allocator (default 5, quick 2)")
+    ap.add_argument("--reps", type=int, help="repetitions per workload and allocator (default 5, quick 2, --debug-table %d)" % DEBUG_TABLE_REPS)
+    ap.add_argument("--reps-for", action="append", default=[], metavar="NAME=N",
+                    help="repetitions for one configuration (repeatable); valgrind defaults to 1")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions and inputs scaled by 0.25")
     ap.add_argument("--scale", type=float, help="scale every workload's amount of work (default 1)")
     ap.add_argument("--only", help="comma-separated workloads to run")
-    ap.add_argument("--allocators", help="comma-separated allocators (default: all available)")
+    ap.add_argument("--allocators", help="comma-separated allocators and configurations "
+                    "(default: glibc, jemalloc, mimalloc, tcmalloc, slabdbg and --extra ones; "
+                    "also: %s)" % ", ".join(DEBUG_CONFIGS))
+    ap.add_argument("--debug-table", action="store_true",
+                    help="shortcut for --allocators %s, %d repetitions (valgrind 1)"
+                    % (",".join(DEBUG_TABLE), DEBUG_TABLE_REPS))
     ap.add_argument("--slabdbg", help="path of libslabdbg.so (default: <build-dir>/libslabdbg.so)")
     ap.add_argument("--extra", action="append", default=[], metavar="NAME=PATH", help="another allocator to preload (repeatable)")
-    ap.add_argument("--env", action="append", default=[], metavar="K=V", help="environment for slabdbg and --extra runs (repeatable), e.g. SLABDBG=FZPU")
+    ap.add_argument("--env", action="append", default=[], metavar="K=V", help="environment for slabdbg, slabdbg-fzpu and --extra runs (repeatable), e.g. SLABDBG_OPTIONS=quarantine=1M")
     ap.add_argument("--build-dir", default=os.path.join(REPO_DIR, "build"), help="CMake build directory (default: build/)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is killed (default 60)")
+    ap.add_argument("--timeout", type=float, default=60.0,
+                    help="seconds before a run is killed (default 60; times 3 for asan, 5 for slabdbg-fzpu, 10 for valgrind)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--stat", choices=("median", "min"), default="median",
                     help="how repetitions are summarised (default median; min resists interference)")
@@ -406,7 +519,14 @@ def main():
     args = ap.parse_args()
 
     summarise = statistics.median if args.stat == "median" else min
-    reps = args.reps if args.reps is not None else (2 if args.quick else 5)
+    if args.debug_table and args.allocators:
+        sys.exit("run.py: --debug-table chooses the allocators; do not combine it with --allocators")
+    if args.reps is not None:
+        reps = args.reps
+    elif args.quick:
+        reps = 2
+    else:
+        reps = DEBUG_TABLE_REPS if args.debug_table else 5
     if reps < 1:
         sys.exit("run.py: --reps must be at least 1")
     scale = args.scale if args.scale is not None else (0.25 if args.quick else 1.0)
@@ -427,27 +547,84 @@ def main():
             skipped.append("%s (%s not found)" % (name, libs[0]))
     slab = os.path.abspath(args.slabdbg or os.path.join(args.build_dir, "libslabdbg.so"))
     if os.path.exists(slab):
-        allocs.append(Allocator("slabdbg", os.path.abspath(slab), env_extra))
+        allocs.append(Allocator("slabdbg", os.path.abspath(slab), env_extra, check_reports=True))
     else:
         skipped.append("slabdbg (%s not found; build it or pass --slabdbg PATH)" % relpath(os.path.abspath(slab)))
     for name, path in parse_kv(args.extra, "--extra"):
         if any(a.name == name for a in allocs) or name in PEER_LIBS or name == "slabdbg":
             sys.exit("run.py: --extra name %r is already used" % name)
+        if name in DEBUG_CONFIGS:
+            sys.exit("run.py: --extra name %r is already used" % name)
         if os.path.exists(path):
-            allocs.append(Allocator(name, os.path.abspath(path), env_extra))
+            allocs.append(Allocator(name, os.path.abspath(path), env_extra, check_reports=True))
         else:
             skipped.append("%s (%s not found)" % (name, path))
-    if args.allocators:
-        want = [a.strip() for a in args.allocators.split(",") if a.strip()]
-        valid = {"glibc", "slabdbg", *PEER_LIBS, *(kv[0] for kv in parse_kv(args.extra, "--extra"))}
+    default_names = [a.name for a in allocs]
+
+    # ---- the debugging configurations (only when asked for)
+    build_dir = os.path.abspath(args.build_dir)
+    bin_dirs = [os.path.join(build_dir, "bench"), build_dir]
+    if os.path.exists(slab):
+        fz_env = dict(env_extra)
+        fz_env.update(FZPU_ENV)
+        allocs.append(Allocator("slabdbg-fzpu", os.path.abspath(slab), fz_env, timeout_factor=5.0,
+                                check_reports=True,
+                                label="%s SLABDBG=FZPU" % os.path.basename(slab)))
+    else:
+        skipped.append("slabdbg-fzpu (%s not found)" % relpath(os.path.abspath(slab)))
+    asan_bins = [p for d in bin_dirs for p in glob.glob(os.path.join(d, "bench_asan_*")) if os.access(p, os.X_OK)]
+    if asan_bins:
+        cc = compiler_of(build_dir)
+        allocs.append(Allocator("asan", None, ASAN_ENV, kind="asan", timeout_factor=3.0,
+                                label="%s-fsanitize=address -O2, ASAN_OPTIONS=detect_leaks=0"
+                                % (cc + " " if cc else "")))
+    else:
+        skipped.append("asan (no bench_asan_* programs under %s; the compiler needs ASan support, "
+                       "e.g. gcc with libasan)" % relpath(build_dir))
+    vg = shutil.which("valgrind")
+    if vg:
+        ver = valgrind_version(vg)
+        allocs.append(Allocator("valgrind", None, kind="valgrind", tool=vg, default_reps=1,
+                                timeout_factor=10.0,
+                                label="memcheck%s on glibc" % (" " + ver if ver else "")))
+    else:
+        skipped.append("valgrind (not installed: apt-get install -y valgrind)")
+
+    if args.allocators or args.debug_table:
+        if args.debug_table:
+            want = list(DEBUG_TABLE)
+        else:
+            want = [a.strip() for a in args.allocators.split(",") if a.strip()]
+        valid = {"glibc", "slabdbg", *PEER_LIBS, *DEBUG_CONFIGS, *(kv[0] for kv in parse_kv(args.extra, "--extra"))}
         bad = [a for a in want if a not in valid]
         if bad:
             sys.exit("run.py: unknown allocator(s) %s; known: %s" % (", ".join(bad), ", ".join(sorted(valid))))
-        by_name = {a.name: a for a in allocs}
-        allocs = [by_name[a] for a in want if a in by_name]
-        skipped = [s for s in skipped if s.split(" ")[0] in want]
+    else:
+        want = default_names
+    by_name = {a.name: a for a in allocs}
+    all_allocs, all_skipped = allocs, skipped
+    allocs = [by_name[a] for a in dict.fromkeys(want) if a in by_name]
+    skipped = [s for s in skipped if s.split(" ")[0] in want]
     if not allocs:
         sys.exit("run.py: no allocator to run (skipped: %s)" % "; ".join(skipped))
+    reps_for = {}
+    for name, v in parse_kv(args.reps_for, "--reps-for"):
+        if name not in by_name and not any(s.split(" ")[0] == name for s in skipped):
+            sys.exit("run.py: --reps-for: %r is not among the allocators run" % name)
+        try:
+            reps_for[name] = int(v)
+        except ValueError:
+            sys.exit("run.py: --reps-for expects NAME=N, got %s=%s" % (name, v))
+        if reps_for[name] < 1:
+            sys.exit("run.py: --reps-for %s must be at least 1" % name)
+    for a in allocs:
+        if a.name in reps_for:
+            a.reps = reps_for[a.name]
+        elif a.default_reps:
+            a.reps = min(reps, a.default_reps)
+        else:
+            a.reps = reps
+    max_reps = max(a.reps for a in allocs)
 
     # ---- workloads
     workloads = WORKLOADS
@@ -459,8 +636,6 @@ def main():
             sys.exit("run.py: unknown workload(s) %s; known: %s" % (", ".join(bad), ", ".join(names)))
         workloads = [names[w] for w in want]
 
-    build_dir = os.path.abspath(args.build_dir)
-    bin_dirs = [os.path.join(build_dir, "bench"), build_dir]
     for w in workloads:
         if w.kind == "c":
             exe = "bench_" + w.name.replace("-", "_")
@@ -471,6 +646,11 @@ def main():
                     break
             else:
                 w.missing = "%s not built" % exe
+            for d in bin_dirs:
+                p = os.path.join(d, "bench_asan_" + w.name.replace("-", "_"))
+                if os.access(p, os.X_OK):
+                    w.asan_path = p
+                    break
         elif w.kind == "python":
             p = args.python
             if not p:
@@ -508,10 +688,12 @@ def main():
         for w in WORKLOADS:
             print("%-14s %s%s" % (w.name, w.desc, "  [%s]" % w.missing if w.missing else ""))
         print()
-        for a in allocs:
-            print("%-14s %s" % (a.name, os.path.basename(a.lib) if a.lib else "system malloc (no preload)"))
-        for s in skipped:
-            print("skipped: " + s)
+        for a in all_allocs:
+            mark = "" if a.name in default_names else "  (only with --allocators or --debug-table)"
+            what = CONFIG_HELP.get(a.name) or (os.path.basename(a.lib) if a.lib else "system malloc")
+            print("%-14s %s%s" % (a.name, what, mark))
+        for s in all_skipped:
+            print("not available: " + s)
         return 0
 
     for s in skipped:
@@ -526,32 +708,52 @@ def main():
     # ---- run, interleaved
     results = {w.name: {a.name: [] for a in allocs} for w in runnable}
     failed = {w.name: {} for w in runnable}
+    not_app = {w.name: {} for w in runnable}  # configuration -> why it has no run
+    vg_diag = {}  # workload -> (lines, first line) valgrind printed
     first_fail = {}
     t_start = time.time()
     busy0, own0 = cpu_busy_seconds(), own_cpu_seconds()
     for w in runnable:
-        argv = w.command(scale)
-        deltas = {}  # environment changes of each allocator's runs
+        argvs = {}  # argv of each configuration's runs
+        deltas = {}  # environment changes of each configuration's runs
         for a in allocs:
+            why = a.not_applicable(w)
+            if why:
+                not_app[w.name][a.name] = why
+                continue
+            argvs[a.name] = a.argv(w, scale)
             delta = dict(w.env)
             if a.lib:
                 delta["LD_PRELOAD"] = a.lib
             delta.update(a.extra_env)
             deltas[a.name] = delta
-        for rep in range(reps):
+        for rep in range(max_reps):
             k = rep % len(allocs)
             order = allocs[k:] + allocs[:k]
             for a in order:
+                if a.name in not_app[w.name] or rep >= a.reps:
+                    continue
                 if a.name in failed[w.name] and not args.keep_going:
                     continue
-                r = run_once(argv, deltas[a.name], base_env, args.timeout, launcher)
+                argv = argvs[a.name]
+                r = run_once(argv, deltas[a.name], base_env, args.timeout * a.timeout_factor, launcher)
+                if a.check_reports:
+                    m = re.search(r"^BUG .*$", r.stderr, re.M)
+                    if m:
+                        r.bug_line = m.group(0).strip()
+                        r.status = "BUG report" if r.ok else r.status + ", BUG report"
+                        r.ok = False
+                if a.kind == "valgrind":
+                    diag = [ln for ln in r.stderr.splitlines() if re.match(r"==\d+== ", ln)]
+                    if diag and w.name not in vg_diag:
+                        vg_diag[w.name] = (len(diag), diag[0])
                 results[w.name][a.name].append(r)
                 if not r.ok:
                     failed[w.name].setdefault(a.name, r.status)
                     first_fail.setdefault((w.name, a.name), (r, repro_command(argv, deltas[a.name])))
                 if args.verbose:
                     print(
-                        "  %-14s %-10s rep %d: %s"
+                        "  %-14s %-12s rep %d: %s"
                         % (w.name, a.name, rep + 1,
                            "%ss %s" % (fmt_time(r.time), fmt_rss(r.rss_kib)) if r.ok else "FAIL " + r.status),
                         file=sys.stderr,
@@ -576,11 +778,13 @@ def main():
                     r.ok = False
                     r.status = "wrong result"
                     failed[w.name].setdefault(a.name, r.status)
-                    first_fail.setdefault((w.name, a.name), (r, repro_command(argv, deltas[a.name])))
+                    first_fail.setdefault((w.name, a.name), (r, repro_command(argvs[a.name], deltas[a.name])))
         summary = []
         for a in allocs:
             rs = results[w.name][a.name]
-            if a.name in failed[w.name]:
+            if a.name in not_app[w.name]:
+                summary.append("%s n/a" % a.name)
+            elif a.name in failed[w.name]:
                 summary.append("%s FAIL" % a.name)
             elif rs:
                 summary.append("%s %ss" % (a.name, fmt_time(summarise([r.time for r in rs]))))
@@ -619,6 +823,9 @@ def main():
         base = med.get((w.name, baseline))
         for a in allocs:
             m = med.get((w.name, a.name))
+            if a.name in not_app[w.name]:
+                row += ["n/a", "n/a"]
+                continue
             if m is None:
                 why = failed[w.name].get(a.name, "")
                 row += ["FAIL (%s)" % why if why else "FAIL", ""]
@@ -644,15 +851,16 @@ def main():
             gm += ["-", "-"]
     rows.append(gm)
 
-    libs = ", ".join(
-        "%s=%s" % (a.name, os.path.basename(a.lib) if a.lib else "system")
-        for a in allocs
-    )
+    libs = ", ".join("%s=%s" % (a.name, a.describe()) for a in allocs)
     envs = " ".join("%s=%s" % kv for kv in env_extra.items())
+    odd = [a for a in allocs if a.reps != max_reps]
+    rep_text = "%d rep(s)" % max_reps
+    if odd:
+        rep_text += " (%s)" % ", ".join("%s %d" % (a.name, a.reps) for a in odd)
     info = (
-        "%d rep(s), scale %g, %d CPU(s); %s wall time in seconds and %s peak RSS, "
+        "%s, scale %g, %d CPU(s); %s wall time in seconds and %s peak RSS, "
         "(ratio to %s); %s%s"
-        % (reps, scale, os.cpu_count() or 0, args.stat, args.stat, baseline, libs, "; env for slabdbg/extra: " + envs if envs else "")
+        % (rep_text, scale, os.cpu_count() or 0, args.stat, args.stat, baseline, libs, "; env for slabdbg/extra: " + envs if envs else "")
     )
     if args.markdown:
         print(info + "\n")
@@ -662,6 +870,26 @@ def main():
         print(render(rows, header, False))
     if skipped:
         print(("\n" if args.markdown else "") + "skipped allocators: " + "; ".join(skipped))
+    for a in allocs:
+        na = [(wn, why) for wn, per in not_app.items() for an, why in per.items() if an == a.name]
+        if na:
+            # group the reasons, joining the programs named in parentheses
+            whys = {}
+            for wn, why in na:
+                m = re.match(r"(.*) \((.*)\)(.*)$", why)
+                key = (m.group(1), m.group(3)) if m else (why, "")
+                whys.setdefault(key, ([], []))
+                whys[key][0].append(wn)
+                if m:
+                    whys[key][1].append(m.group(2))
+            parts = []
+            for (head, tail), (ws, progs) in whys.items():
+                parts.append("%s: %s%s%s" % (", ".join(ws), head, " (%s)" % ", ".join(progs) if progs else "", tail))
+            print("note: %s is n/a for %s; %s left out of the %s geometric mean"
+                  % (a.name, "; ".join(parts), "it is" if len(na) == 1 else "they are", a.name))
+    for wn, (n, first) in vg_diag.items():
+        print("note: valgrind printed %d diagnostic line(s) for %s (not counted as a failure, "
+              "--error-exitcode=0); first: %s" % (n, wn, first))
     for n in notes:
         print("note: " + n)
     missing = [w for w in workloads if w.missing]
@@ -672,6 +900,8 @@ def main():
         print("\nFailures (first failing run of each workload/allocator):")
         for (wn, an), (r, cmd) in first_fail.items():
             print("- %s under %s: %s" % (wn, an, r.status))
+            if r.bug_line:
+                print("  first report: %s" % r.bug_line)
             print("  reproduce: %s" % cmd)
             tail = (r.stderr.strip() or r.stdout.strip())[-600:]
             if tail:
@@ -687,12 +917,17 @@ def main():
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         data = {
             "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "reps": reps,
+            "reps": max_reps,
             "stat": args.stat,
             "scale": scale,
             "cpus": os.cpu_count(),
             "baseline": baseline,
             "allocators": {a.name: os.path.basename(a.lib) if a.lib else None for a in allocs},
+            "configurations": {
+                a.name: {"kind": a.kind, "describe": a.describe(), "env": a.extra_env, "reps": a.reps,
+                         "timeout": args.timeout * a.timeout_factor}
+                for a in allocs
+            },
             "env": env_extra,
             "foreign_cpu_share": foreign,
             "runs": {
@@ -706,6 +941,7 @@ def main():
                 }
                 for wn, per in results.items()
             },
+            "not_applicable": {wn: per for wn, per in not_app.items() if per},
         }
         with open(path, "w") as f:
             json.dump(data, f, indent=1)
