@@ -3,7 +3,8 @@
 #
 # Environment (set by CTest): SLABDBG_CLI (the slabdbg binary), SLABDBG_LIB
 # (libslabdbg.so), SEED (the re-enactment, build/examples/seed), FIXTURES
-# (tests/explain/fixtures), SEED_SRC (examples/seed).
+# (tests/explain/fixtures), SEED_SRC (examples/seed), CORPUS
+# (tests/explain/corpus).
 # Exit 0 pass, 1 fail, 77 skipped (with the reason on stdout).
 set -u
 case_name=${1:?usage: explain_test.sh CASE}
@@ -361,6 +362,33 @@ assert 'drv_fib_complete' in fns and 'drv_queuecommand' in fns, fns
     run "$FIXTURES/slub-poison-overwritten.log" --src "$SEED_SRC"
     status_is "$st" 0
     expect "DRV_OWNER_FIRMWARE"
+    ;;
+corpus)
+    # every kept fuzzing input through the whole command: no crash, a status
+    # of 0 or 2, and valid JSON whenever something was explained
+    n=0
+    mkdir "$tmp/json"
+    for f in "$CORPUS"/*; do
+        n=$((n + 1))
+        cli explain "$f" >/dev/null 2>&1
+        s=$?
+        [ $s -eq 0 ] || [ $s -eq 2 ] || { echo "FAIL: $f: exit status $s"; fail=1; }
+        cli explain --json "$f" >"$tmp/json/$n" 2>/dev/null
+        s=$?
+        [ $s -eq 0 ] || [ $s -eq 2 ] || { echo "FAIL: $f: --json exit status $s"; fail=1; }
+        [ $s -eq 0 ] || rm -f "$tmp/json/$n"
+    done
+    echo "$n corpus inputs run"
+    [ $n -gt 0 ] || fail=1
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c "
+import json, os, sys
+d = sys.argv[1]
+for name in os.listdir(d):
+    with open(os.path.join(d, name)) as f:
+        json.load(f)
+" "$tmp/json" || { echo "FAIL: invalid JSON output"; fail=1; }
+    fi
     ;;
 *)
     echo "unknown case $case_name"
