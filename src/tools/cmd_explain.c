@@ -1217,6 +1217,8 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
             fprintf(out, ", %s", fd->found_when);
         fputc('\n', out);
     }
+    for (int k = 0; k < r->nfix; k++)
+        fprintf(out, "%-11s %s\n", k ? "" : "Repaired:", r->fix[k]);
     if (poison_kind(r) && r->free.present && r->free.has_age) {
         fprintf(out, "%-11s the write happened after the free, less than %lld %s before the "
                      "report%s; the writer is not in the report: SLUB sees the damage only when "
@@ -1679,6 +1681,10 @@ static void json_report(struct jw *w, const struct explain *e, int i, const stru
         jw_str(w, "finder_comm", r->finder_comm);
     }
     json_frames(w, "call_trace", r->frames, r->nframes);
+    jw_open(w, "fix", '[');
+    for (int k = 0; k < r->nfix; k++)
+        jw_str(w, NULL, r->fix[k]);
+    jw_close(w, ']');
     if (r->missing) {
         missing_text(r->missing, buf, sizeof(buf));
         jw_str(w, "missing", buf);

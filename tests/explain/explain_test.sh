@@ -74,6 +74,7 @@ seed_text_checks() {
     expect "Freed:      __blk_put_request+0xb7/0x190, 36 jiffies before the report, cpu 3, pid 0"
     expect "Found by:   pskb_expand_head+0x71/0x2a0, cpu 0, pid 0 (swapper/0), when it allocated the object again"
     expect "Missing:    some hexdump rows"
+    expect "Repaired:   FIX kmalloc-1024: Restoring 0xffff9561784602d0-0xffff9561784602d3=0x6b"
 }
 
 seed_oops_checks() {
@@ -172,6 +173,7 @@ assert r['alloc']['function'] == 'alloc_request_size' and r['alloc']['age'] == 3
 assert r['alloc']['age_unit'] == 'jiffies' and r['alloc']['cpu'] == 1 and r['alloc']['pid'] == 3011
 assert r['free']['function'] == '__blk_put_request' and r['free']['cpu'] == 3
 assert r['found_by']['function'] == 'pskb_expand_head'
+assert r['fix'] == ['FIX kmalloc-1024: Restoring 0xffff9561784602d0-0xffff9561784602d3=0x6b', 'FIX kmalloc-1024: Marking all objects used'], r['fix']
 o = j['oopses'][0]
 assert o['fault_address'] == '0x106' and o['registers']['RDI'] == '0x106'
 assert o['rip']['function'] == 'skb_release_data'
