@@ -62,7 +62,7 @@ struct explain {
     struct slub_report *reports;
     struct item_src report_src[MAX_REPORTS];
     int nreports, dropped_reports;
-    int shown[MAX_REPORTS]; /* 0: merged into another report */
+    int shown[MAX_REPORTS];       /* 0: merged into another report */
     int merged_json[MAX_REPORTS]; /* index+1 of the JSON report merged in */
     struct oops *oopses;
     struct item_src oops_src[MAX_OOPSES];
@@ -303,8 +303,8 @@ static void analyse_report(const struct slub_report *r, struct finding *fd)
                 fd->value = fd->value << 8 | fd->stray.bytes[i];
         }
         if (fd->value_known)
-            fd->not_pointer = value_note(fd->value, fd->width, fd->value_note,
-                                         sizeof(fd->value_note));
+            fd->not_pointer =
+                value_note(fd->value, fd->width, fd->value_note, sizeof(fd->value_note));
     }
     fd->finder = first_user_frame(r->frames, r->nframes);
     fd->found_when = found_when(r);
@@ -358,9 +358,9 @@ static void upper(char *dst, size_t size, const char *s)
  * register operand already says the size. */
 static void mnemonic(const cs_insn *in, char *buf, size_t size)
 {
-    static const char *const plain[] = {"mov", "add", "sub", "and", "or", "xor", "cmp",
-                                        "test", "lea", "push", "pop", "inc", "dec", "adc",
-                                        "sbb", "neg", "not", "xchg", "shl", "shr", "sar"};
+    static const char *const plain[] = {"mov",  "add", "sub",  "and",  "or",  "xor", "cmp",
+                                        "test", "lea", "push", "pop",  "inc", "dec", "adc",
+                                        "sbb",  "neg", "not",  "xchg", "shl", "shr", "sar"};
     snprintf(buf, size, "%s", in->mnemonic);
     size_t n = strlen(buf);
     bool reg = false;
@@ -887,11 +887,9 @@ static void find_links(const struct explain *e, const struct finding *fds,
             bool known;
             if (dump_word_at(e, v->load_addr, &d, &off, &val, &known))
                 link_add(l,
-                         "oops %d loaded %s from 0x%" PRIx64 " = crash dump %d + 0x%" PRIx64
-                         "%s",
+                         "oops %d loaded %s from 0x%" PRIx64 " = crash dump %d + 0x%" PRIx64 "%s",
                          o + 1, v->insns[v->fault].base, v->load_addr, d + 1, (uint64_t)off,
-                         known && val == v->base_value ? ", which holds that very value"
-                                                       : "");
+                         known && val == v->base_value ? ", which holds that very value" : "");
         }
     }
 }
@@ -1114,16 +1112,17 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
     char buf[512];
     fprintf(out, "\n== SLUB report %d: %s in %s (%s; %s, line%s %d", i + 1,
             r->reason[0] ? r->reason : r->kind, r->cache[0] ? r->cache : "an unknown cache",
-            r->origin == RP_ORIGIN_KERNEL ? "kernel" : r->origin == RP_ORIGIN_SLABDBG ? "slabdbg"
-                                                                                     : "origin unknown",
+            r->origin == RP_ORIGIN_KERNEL    ? "kernel"
+            : r->origin == RP_ORIGIN_SLABDBG ? "slabdbg"
+                                             : "origin unknown",
             input_name(e, e->report_src[i].input), r->last_line > r->first_line ? "s" : "",
             r->first_line);
     if (r->last_line > r->first_line)
         fprintf(out, "-%d", r->last_line);
     fputs(r->from_json ? ", JSON)\n" : ")\n", out);
     if (e->merged_json[i])
-        fprintf(out, "%-11s the JSON report on line %d of %s says the same\n", "Also:",
-                e->reports[e->merged_json[i] - 1].first_line,
+        fprintf(out, "%-11s the JSON report on line %d of %s says the same\n",
+                "Also:", e->reports[e->merged_json[i] - 1].first_line,
                 input_name(e, e->report_src[e->merged_json[i] - 1].input));
     const char *m = kind_meaning(r->kind);
     fprintf(out, "%-11s %s\n", "What:", m ? m : r->kind);
@@ -1148,8 +1147,8 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
     if (fd->has_stray) {
         const struct rp_stray *s = &fd->stray;
         const struct rp_fault *f = fd->fault;
-        fprintf(out, "%-11s %" PRIu64 " byte%s at object offset %s0x%" PRIx64, "Stray:",
-                s->length, s->length == 1 ? "" : "s", s->off < 0 ? "-" : "",
+        fprintf(out, "%-11s %" PRIu64 " byte%s at object offset %s0x%" PRIx64, "Stray:", s->length,
+                s->length == 1 ? "" : "s", s->off < 0 ? "-" : "",
                 (uint64_t)(s->off < 0 ? -s->off : s->off));
         if (s->has_word)
             fprintf(out, ": 0x%0*" PRIx64, (int)(s->width * 2), s->word);
@@ -1183,8 +1182,9 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
             fprintf(out, "%-11s only %d of the %" PRIu64 " bytes are in the hexdump\n", "",
                     s->nknown, s->length);
         else if (!s->has_word && fd->value_known)
-            fprintf(out, "%-11s as a little-endian number: 0x%" PRIx64
-                         " (not aligned to its size: maybe part of a wider store)\n",
+            fprintf(out,
+                    "%-11s as a little-endian number: 0x%" PRIx64
+                    " (not aligned to its size: maybe part of a wider store)\n",
                     "", fd->value);
         if (fd->value_known)
             fprintf(out, "%-11s %s\n", "", fd->value_note);
@@ -1220,9 +1220,10 @@ static void text_report(FILE *out, const struct explain *e, int i, const struct 
     for (int k = 0; k < r->nfix; k++)
         fprintf(out, "%-11s %s\n", k ? "" : "Repaired:", r->fix[k]);
     if (poison_kind(r) && r->free.present && r->free.has_age) {
-        fprintf(out, "%-11s the write happened after the free, less than %lld %s before the "
-                     "report%s; the writer is not in the report: SLUB sees the damage only when "
-                     "it checks the object again\n",
+        fprintf(out,
+                "%-11s the write happened after the free, less than %lld %s before the "
+                "report%s; the writer is not in the report: SLUB sees the damage only when "
+                "it checks the object again\n",
                 "When:", r->free.age + 1, age_unit(r),
                 r->origin == RP_ORIGIN_KERNEL ? " (a jiffy is 1 to 10 ms, by HZ)" : "");
     }
@@ -1300,20 +1301,20 @@ static void text_oops(FILE *out, const struct explain *e, int i, const struct oo
         fprintf(out, "%-11s %s\n", "Faulting:", in->text);
         if (in->mem && in->base[0])
             fprintf(out, "%-11s reads or writes %d bytes at %s%s%s + 0x%" PRIx64 "%s\n", "",
-                    in->size, in->base, in->index[0] ? " + " : "", in->index,
-                    (uint64_t)in->disp, v->addr_from_operand ? " = the fault address" : "");
+                    in->size, in->base, in->index[0] ? " + " : "", in->index, (uint64_t)in->disp,
+                    v->addr_from_operand ? " = the fault address" : "");
     }
     if (o->has_fault_addr) {
         if (v->regs_equal[0])
-            fprintf(out, "%-11s %s = 0x%" PRIx64 " held the fault address\n", "Register:",
-                    v->regs_equal, o->fault_addr);
+            fprintf(out, "%-11s %s = 0x%" PRIx64 " held the fault address\n",
+                    "Register:", v->regs_equal, o->fault_addr);
         else if (o->nregs)
             fprintf(out, "%-11s no register holds the fault address itself\n", "Register:");
     }
     if (v->loader >= 0) {
         const struct insn *ld = &v->insns[v->loader];
-        fprintf(out, "%-11s %s was set by \"%s\" just before", "Loaded:",
-                v->insns[v->fault].base, ld->text);
+        fprintf(out, "%-11s %s was set by \"%s\" just before", "Loaded:", v->insns[v->fault].base,
+                ld->text);
         if (v->load_addr_known)
             fprintf(out, ": from 0x%" PRIx64 " (%s + 0x%" PRIx64 ", if %s still held its value)",
                     v->load_addr, ld->base, (uint64_t)ld->disp, ld->base);
@@ -1357,8 +1358,9 @@ static void text_dump(FILE *out, const struct explain *e, int i)
 {
     const struct crash_dump *d = &e->dumps[i];
     uint64_t size = (uint64_t)d->nwords * d->word_size;
-    fprintf(out, "\n== Crash dump %d: 0x%" PRIx64 ", %d words of %u bytes (%" PRIu64
-                 " bytes; %s, lines %d-%d)\n",
+    fprintf(out,
+            "\n== Crash dump %d: 0x%" PRIx64 ", %d words of %u bytes (%" PRIu64
+            " bytes; %s, lines %d-%d)\n",
             i + 1, d->base, d->nwords, d->word_size, size, input_name(e, e->dump_src[i].input),
             d->first_line, d->last_line);
     static const struct {
@@ -1387,8 +1389,8 @@ static void text_dump(FILE *out, const struct explain *e, int i)
             else if (c & W_SELF)
                 fprintf(out, "%-11s +0x%03" PRIx64 "  points at itself\n", "", own);
             else if (c & W_LIST_PREV)
-                fprintf(out, "%-11s +0x%03" PRIx64 "  points at +0x%03" PRIx64
-                             " (a list head's prev)\n",
+                fprintf(out,
+                        "%-11s +0x%03" PRIx64 "  points at +0x%03" PRIx64 " (a list head's prev)\n",
                         "", own, own - 8);
             else
                 fprintf(out, "%-11s +0x%03" PRIx64 "  -> +0x%03" PRIx64 "\n", "", own,
@@ -1413,8 +1415,8 @@ static void text_dump(FILE *out, const struct explain *e, int i)
         if (!w->known || (w->value < 0x10000 && w->value & (w->value - 1)) ||
             !*known_value(e, w->value))
             continue;
-        fprintf(out, "%-11s +0x%03" PRIx64 "  0x%" PRIx64 "%s\n", "Known:",
-                (uint64_t)k * d->word_size, w->value, known_value(e, w->value));
+        fprintf(out, "%-11s +0x%03" PRIx64 "  0x%" PRIx64 "%s\n",
+                "Known:", (uint64_t)k * d->word_size, w->value, known_value(e, w->value));
     }
     if (d->dropped)
         fprintf(out, "%-11s %d words outside the first %d were left out\n", "Missing:", d->dropped,
@@ -1428,12 +1430,14 @@ static void text_types(FILE *out, const struct explain *e, const struct target *
         return;
     fprintf(out, "\n== Types (%s)\n", e->opts.btf ? e->opts.btf : e->opts.binary);
     for (int i = 0; i < tr->ncands; i++)
-        fprintf(out, "%-11s %s (%zu bytes), score %.2f: %s\n", i ? "" : "Candidates:",
-                tr->cands[i].name, tr->cands[i].size, tr->cands[i].score, tr->cands[i].why);
+        fprintf(out, "%-11s %s (%zu bytes), score %.2f: %s\n",
+                i ? "" : "Candidates:", tr->cands[i].name, tr->cands[i].size, tr->cands[i].score,
+                tr->cands[i].why);
     if (tr->has_field) {
         const struct field_at *f = &tr->field;
-        fprintf(out, "%-11s at object offset 0x%" PRIx64 " of %s: %s (%s, %zu bytes at 0x%zx; %s "
-                     "starts at 0x%zx)\n",
+        fprintf(out,
+                "%-11s at object offset 0x%" PRIx64 " of %s: %s (%s, %zu bytes at 0x%zx; %s "
+                "starts at 0x%zx)\n",
                 "Field:", (uint64_t)t->off, tr->spec, f->path, f->field_type, f->field_size,
                 f->field_offset, f->type, f->type_start);
         if (t->length && (uint64_t)t->off == f->field_offset && t->length == f->field_size)
@@ -1479,8 +1483,9 @@ static void text_summary(FILE *out, const struct explain *e, const struct findin
         if (!e->shown[r] || !fd->has_stray || !fd->value_known)
             continue;
         fprintf(out, "\n== In short\n");
-        fprintf(out, "Something wrote 0x%" PRIx64 " (%" PRIu64 " byte%s) at offset %s0x%" PRIx64
-                     " of a %s object%s",
+        fprintf(out,
+                "Something wrote 0x%" PRIx64 " (%" PRIu64 " byte%s) at offset %s0x%" PRIx64
+                " of a %s object%s",
                 fd->value, fd->stray.length, fd->stray.length == 1 ? "" : "s",
                 fd->stray.off < 0 ? "-" : "",
                 (uint64_t)(fd->stray.off < 0 ? -fd->stray.off : fd->stray.off), rep->cache,
@@ -1489,11 +1494,12 @@ static void text_summary(FILE *out, const struct explain *e, const struct findin
             fprintf(out, " (freed by %s)", rep->free.caller.func);
         fputs(".\n", out);
         if (tr->has_field && e->opts.type)
-            fprintf(out, "The offset is %s in the object's previous life as %s.\n",
-                    tr->field.path, tr->spec);
+            fprintf(out, "The offset is %s in the object's previous life as %s.\n", tr->field.path,
+                    tr->spec);
         else if (tr->has_field)
-            fprintf(out, "The offset is %s if the object was a %s (the best-ranked candidate; "
-                         "--type names the layout).\n",
+            fprintf(out,
+                    "The offset is %s if the object was a %s (the best-ranked candidate; "
+                    "--type names the layout).\n",
                     tr->field.path, tr->spec);
         if (sr->nconsts)
             fprintf(out, "0x%" PRIx64 " is %s%s.\n", fd->value, sr->consts[0].name,
@@ -1516,9 +1522,8 @@ static void text_summary(FILE *out, const struct explain *e, const struct findin
 }
 
 static void print_text(FILE *out, const struct explain *e, const struct finding *fds,
-                       const struct oops_view *views, const struct links *l,
-                       const struct target *t, const struct type_result *tr,
-                       const struct src_result *sr)
+                       const struct oops_view *views, const struct links *l, const struct target *t,
+                       const struct type_result *tr, const struct src_result *sr)
 {
     int shown = 0;
     for (int i = 0; i < e->nreports; i++)
@@ -1542,8 +1547,9 @@ static void print_text(FILE *out, const struct explain *e, const struct finding 
     text_src(out, e, t, sr);
     text_summary(out, e, fds, tr, sr, l);
     if (e->dropped_reports || e->dropped_oopses || e->dropped_dumps)
-        fprintf(out, "\nNote: %d more reports, %d more oopses and %d more dumps were not read "
-                     "(at most %d, %d and %d)\n",
+        fprintf(out,
+                "\nNote: %d more reports, %d more oopses and %d more dumps were not read "
+                "(at most %d, %d and %d)\n",
                 e->dropped_reports, e->dropped_oopses, e->dropped_dumps, MAX_REPORTS, MAX_OOPSES,
                 MAX_DUMPS);
     for (int i = 0; i < e->ninputs; i++)
@@ -1608,8 +1614,10 @@ static void json_report(struct jw *w, const struct explain *e, int i, const stru
     jw_str(w, "input", input_name(e, e->report_src[i].input));
     jw_int(w, "first_line", r->first_line);
     jw_int(w, "last_line", r->last_line);
-    jw_str(w, "origin", r->origin == RP_ORIGIN_KERNEL ? "kernel"
-                        : r->origin == RP_ORIGIN_SLABDBG ? "slabdbg" : "unknown");
+    jw_str(w, "origin",
+           r->origin == RP_ORIGIN_KERNEL    ? "kernel"
+           : r->origin == RP_ORIGIN_SLABDBG ? "slabdbg"
+                                            : "unknown");
     jw_str(w, "format", r->from_json ? "json" : "text");
     jw_str(w, "kind", r->kind);
     jw_str(w, "reason", r->reason);
@@ -1772,9 +1780,8 @@ static void json_dump(struct jw *w, const struct explain *e, int i)
 }
 
 static void print_json(FILE *out, const struct explain *e, const struct finding *fds,
-                       const struct oops_view *views, const struct links *l,
-                       const struct target *t, const struct type_result *tr,
-                       const struct src_result *sr)
+                       const struct oops_view *views, const struct links *l, const struct target *t,
+                       const struct type_result *tr, const struct src_result *sr)
 {
     struct jw w = {.f = out};
     jw_open(&w, NULL, '{');
@@ -1856,7 +1863,8 @@ static void print_json(FILE *out, const struct explain *e, const struct finding 
     fputc('\n', out);
 }
 
-/* ---- the command ------------------------------------------------------------------------------ */
+/* ---- the command ------------------------------------------------------------------------------
+ */
 
 static void usage(FILE *f)
 {
@@ -1959,23 +1967,39 @@ out:
 
 int cmd_explain(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, 'j'},     {"binary", required_argument, NULL, 'b'},
-        {"type", required_argument, NULL, 't'}, {"btf", required_argument, NULL, 'B'},
-        {"src", required_argument, NULL, 's'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+                                             {"binary", required_argument, NULL, 'b'},
+                                             {"type", required_argument, NULL, 't'},
+                                             {"btf", required_argument, NULL, 'B'},
+                                             {"src", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct explain_opts opts = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
         switch (c) {
-        case 'j': opts.json = true; break;
-        case 'b': opts.binary = optarg; break;
-        case 't': opts.type = optarg; break;
-        case 'B': opts.btf = optarg; break;
-        case 's': opts.src = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'j':
+            opts.json = true;
+            break;
+        case 'b':
+            opts.binary = optarg;
+            break;
+        case 't':
+            opts.type = optarg;
+            break;
+        case 'B':
+            opts.btf = optarg;
+            break;
+        case 's':
+            opts.src = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (opts.type && !opts.binary && !opts.btf) {

@@ -206,7 +206,7 @@ static bool parse_task(const char *s, struct oops *o)
         return false;
     const char *p = s + 5;
     long long cpu, pid;
-    if (!rp_scan_dec(&p, &cpu) )
+    if (!rp_scan_dec(&p, &cpu))
         return false;
     if (starts(p, " UID: ")) { /* 6.x */
         long long uid;

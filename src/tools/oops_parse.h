@@ -65,11 +65,11 @@ struct dump_word {
 
 struct crash_dump {
     int first_line, last_line;
-    uint64_t base;          /* address of word 0 */
-    unsigned word_size;     /* 8, 4, 2 or 1 */
-    long long count;        /* as asked on the rd command line, -1 if unseen */
-    int nwords;             /* words [0, nwords) span the dump */
-    int dropped;            /* words beyond DUMP_WORDS_MAX or before base */
+    uint64_t base;      /* address of word 0 */
+    unsigned word_size; /* 8, 4, 2 or 1 */
+    long long count;    /* as asked on the rd command line, -1 if unseen */
+    int nwords;         /* words [0, nwords) span the dump */
+    int dropped;        /* words beyond DUMP_WORDS_MAX or before base */
     struct dump_word words[DUMP_WORDS_MAX];
 };
 

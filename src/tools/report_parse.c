@@ -327,22 +327,57 @@ void rp_base_name(const char *func, char *buf, size_t size)
 
 bool rp_is_allocator_frame(const char *func)
 {
-    static const char *const exact[] = {
-        "malloc", "calloc", "realloc", "reallocarray", "free", "cfree", "aligned_alloc",
-        "posix_memalign", "memalign", "valloc", "pvalloc", "strdup", "strndup",
-        "check_object", "check_bytes_and_report", "check_slab", "check_valid_pointer",
-        "on_freelist", "object_err", "slab_err", "slab_bug", "print_trailer", "print_track",
-        "init_object", "setup_object", "new_slab", "allocate_slab", "get_partial",
-        "deactivate_slab", "validate_slab", "show_stack", "stack_capture", "bugs_flush",
-        "restore_bytes", "set_track", "slab_pad_check", "check_pad_bytes", "free_consistency_checks",
-        "alloc_consistency_checks", "memchr_inv", "kmemdup", "kstrdup", "kstrndup"};
+    static const char *const exact[] = {"malloc",
+                                        "calloc",
+                                        "realloc",
+                                        "reallocarray",
+                                        "free",
+                                        "cfree",
+                                        "aligned_alloc",
+                                        "posix_memalign",
+                                        "memalign",
+                                        "valloc",
+                                        "pvalloc",
+                                        "strdup",
+                                        "strndup",
+                                        "check_object",
+                                        "check_bytes_and_report",
+                                        "check_slab",
+                                        "check_valid_pointer",
+                                        "on_freelist",
+                                        "object_err",
+                                        "slab_err",
+                                        "slab_bug",
+                                        "print_trailer",
+                                        "print_track",
+                                        "init_object",
+                                        "setup_object",
+                                        "new_slab",
+                                        "allocate_slab",
+                                        "get_partial",
+                                        "deactivate_slab",
+                                        "validate_slab",
+                                        "show_stack",
+                                        "stack_capture",
+                                        "bugs_flush",
+                                        "restore_bytes",
+                                        "set_track",
+                                        "slab_pad_check",
+                                        "check_pad_bytes",
+                                        "free_consistency_checks",
+                                        "alloc_consistency_checks",
+                                        "memchr_inv",
+                                        "kmemdup",
+                                        "kstrdup",
+                                        "kstrndup"};
     static const char *const contains[] = {
-        "kmalloc", "kmem_cache", "slab_alloc", "slab_free", "kfree", "krealloc", "kvmalloc",
-        "kvfree", "kzalloc", "kcalloc", "debug_processing", "dump_stack", "kasan_", "kmsan_",
-        "kfence_", "mempool_", "slabdbg"};
-    static const char *const prefix[] = {"__slab", "___slab", "slub_", "_Znw", "_Zna", "_Zdl",
-                                         "_Zda", "__libc_malloc", "__libc_free",
-                                         "__libc_calloc", "__libc_realloc"};
+        "kmalloc",          "kmem_cache", "slab_alloc", "slab_free", "kfree",
+        "krealloc",         "kvmalloc",   "kvfree",     "kzalloc",   "kcalloc",
+        "debug_processing", "dump_stack", "kasan_",     "kmsan_",    "kfence_",
+        "mempool_",         "slabdbg"};
+    static const char *const prefix[] = {
+        "__slab", "___slab",       "slub_",       "_Znw",          "_Zna",          "_Zdl",
+        "_Zda",   "__libc_malloc", "__libc_free", "__libc_calloc", "__libc_realloc"};
     char base[RP_NAME_MAX];
     rp_base_name(func, base, sizeof(base));
     for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
@@ -643,7 +678,7 @@ static bool finder_line(const char *s, struct slub_report *r)
         return false;
     const char *p = s + 5;
     long long cpu, pid;
-    if (!scan_dec(&p, &cpu) )
+    if (!scan_dec(&p, &cpu))
         return false;
     if (starts(p, " UID: ")) { /* 6.x */
         long long uid;
@@ -843,9 +878,9 @@ void slub_parser_line(struct slub_parser *p, const char *line)
     r->last_line = p->line_no;
     if (report_line(p, s))
         return;
-    if (s[0] == '<' && (starts(s, "<IRQ>") || starts(s, "</IRQ>") || starts(s, "<TASK>") ||
-                        starts(s, "</TASK>") || starts(s, "<NMI>") || starts(s, "</NMI>") ||
-                        starts(s, "<EOI>")))
+    if (s[0] == '<' &&
+        (starts(s, "<IRQ>") || starts(s, "</IRQ>") || starts(s, "<TASK>") || starts(s, "</TASK>") ||
+         starts(s, "<NMI>") || starts(s, "</NMI>") || starts(s, "<EOI>")))
         return;
     if (!is_register_line(s))
         frame_line(p, s);
@@ -922,19 +957,34 @@ static bool json_string(const char **ps, char *out, size_t size)
         if (c == '\\') {
             char e = *s++;
             switch (e) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
             case 'u':
                 for (int i = 0; i < 4; i++)
                     if (hexval(*s++) < 0)
                         return false;
                 c = '?';
                 break;
-            case '"': case '\\': case '/': c = e; break;
-            default: return false;
+            case '"':
+            case '\\':
+            case '/':
+                c = e;
+                break;
+            default:
+                return false;
             }
         }
         if (n + 1 < size)
@@ -1020,7 +1070,8 @@ static bool json_walk(const char *s, json_leaf leaf, void *ctx)
                 /* a key must follow a comma in an object */
                 if (!w.array[w.depth - 1] && *skip_ws(s) == '}')
                     return false;
-            } else if ((*s == '}' && !w.array[w.depth - 1]) || (*s == ']' && w.array[w.depth - 1])) {
+            } else if ((*s == '}' && !w.array[w.depth - 1]) ||
+                       (*s == ']' && w.array[w.depth - 1])) {
                 s++;
                 w.depth--;
             } else {
@@ -1265,9 +1316,10 @@ static void derive_kind(struct slub_report *r)
         /* No header: the expected byte says which check it was. */
         unsigned e = r->faults[0].expected;
         copy_str(r->kind, sizeof(r->kind),
-                 e == 0x6b || e == 0xa5 ? "poison_overwritten"
+                 e == 0x6b || e == 0xa5   ? "poison_overwritten"
                  : e == 0xbb || e == 0xcc ? "redzone_overwritten"
-                 : e == 0x5a ? "padding_overwritten" : "overwritten");
+                 : e == 0x5a              ? "padding_overwritten"
+                                          : "overwritten");
         return;
     }
     size_t n = 0;
@@ -1306,10 +1358,12 @@ static void derive_pointer(struct slub_report *r)
 
 static void derive_origin(struct slub_report *r)
 {
-    uint64_t a = r->has_object ? r->object : r->nfaults && r->faults[0].has_range ? r->faults[0].start
-                                             : r->nrows ? r->rows[0].addr
-                                             : r->has_pointer ? r->pointer
-                                             : r->has_slab ? r->slab : 0;
+    uint64_t a = r->has_object                          ? r->object
+                 : r->nfaults && r->faults[0].has_range ? r->faults[0].start
+                 : r->nrows                             ? r->rows[0].addr
+                 : r->has_pointer                       ? r->pointer
+                 : r->has_slab                          ? r->slab
+                                                        : 0;
     if (r->kernel_marks || a >= 0xffff800000000000ull || strstr(r->taint, "Tainted:"))
         r->origin = RP_ORIGIN_KERNEL;
     else if (a >> 32 && a < 0x800000000000ull)
@@ -1388,8 +1442,8 @@ static void place_by_order(struct slub_report *r)
         /* the object rows end at the object's end when the poison's last
          * byte (0xa5) or the right red zone follows */
         const struct rp_row *lr = &r->rows[last_obj];
-        if (lr->b[lr->n - 1] == 0xa5 || (last_obj + 1 < r->nrows &&
-                                          r->rows[last_obj + 1].section == RP_SEC_REDZONE)) {
+        if (lr->b[lr->n - 1] == 0xa5 ||
+            (last_obj + 1 < r->nrows && r->rows[last_obj + 1].section == RP_SEC_REDZONE)) {
             r->has_object_size = true;
             r->object_size = (uint64_t)end;
             r->size_source = "hexdump";
@@ -1448,8 +1502,8 @@ static void derive_bytes(struct slub_report *r)
     uint64_t a0 = r->rows[first_obj].addr;
     bool real;
     if (r->has_object && plausible(r, r->object))
-        real = a0 == r->object || (steady && plausible(r, a0) && a0 > r->object &&
-                                    a0 - r->object < RP_WIN);
+        real = a0 == r->object ||
+               (steady && plausible(r, a0) && a0 > r->object && a0 - r->object < RP_WIN);
     else
         real = steady && plausible(r, a0);
     if (real && !(r->has_object && plausible(r, r->object))) {

@@ -18,12 +18,12 @@
 
 #define RP_LINE_MAX 65536 /* input lines are cut here (JSON lines are long) */
 #define RP_NAME_MAX 128
-#define RP_FRAMES_MAX 64  /* frames kept per stack */
-#define RP_FAULTS_MAX 8   /* byte ranges per report */
+#define RP_FRAMES_MAX 64 /* frames kept per stack */
+#define RP_FAULTS_MAX 8  /* byte ranges per report */
 #define RP_FIX_MAX 4
-#define RP_ROWS_MAX 640   /* hexdump rows kept per report: 10 KiB of bytes */
-#define RP_WIN_LEFT 256   /* known bytes: object offsets -256 ..  */
-#define RP_WIN 8192       /* .. RP_WIN - RP_WIN_LEFT - 1 */
+#define RP_ROWS_MAX 640 /* hexdump rows kept per report: 10 KiB of bytes */
+#define RP_WIN_LEFT 256 /* known bytes: object offsets -256 ..  */
+#define RP_WIN 8192     /* .. RP_WIN - RP_WIN_LEFT - 1 */
 
 /* ---- lines ------------------------------------------------------------ */
 

@@ -153,7 +153,7 @@ static void test_seed_slub(void)
     CHECK(f && !strcmp(f->func, "pskb_expand_head"));
     CHECK(r->nfix == 2);
     uint8_t b;
-    CHECK(rp_byte(r, -8, &b) && b == 0xbb);  /* left red zone */
+    CHECK(rp_byte(r, -8, &b) && b == 0xbb);   /* left red zone */
     CHECK(rp_byte(r, 1023, &b) && b == 0xa5); /* end of poison */
     CHECK(!rp_byte(r, 0x100, &b));            /* elided */
     /* the register dump inside the SLUB report's trace is not an oops */
