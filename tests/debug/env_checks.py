@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""SLABDBG and SLABDBG_OPTIONS through the library, and the debug features
+that are not reports: fault injection (A), trace (T), quarantine; and real
+programs under SLABDBG=FZPU.
+
+    env_checks.py --bindir DIR --lib libslabdbg.so --workdir DIR --srcdir DIR NAME
+
+Each NAME is one ctest test; it prints what it checked and exits 0 when
+everything held, 1 otherwise, 77 when a needed program is missing.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+TIMEOUT = 30
+ARGS = None
+FAILURES = []
+PASSED = [0]
+
+
+def check(cond, what):
+    if cond:
+        PASSED[0] += 1
+    else:
+        FAILURES.append(what)
+        print("FAIL: " + what)
+    return cond
+
+
+def workdir(name):
+    d = os.path.join(ARGS.workdir, "env", name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def run(argv, slabdbg=None, options=None, preload=True, extra_env=None, stdin=None, cwd=None):
+    """Runs argv with a clean SLABDBG* environment; returns CompletedProcess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLABDBG")}
+    env.pop("LD_PRELOAD", None)
+    if preload:
+        env["LD_PRELOAD"] = ARGS.lib
+    if slabdbg is not None:
+        env["SLABDBG"] = slabdbg
+    if options is not None:
+        env["SLABDBG_OPTIONS"] = options
+    if extra_env:
+        env.update(extra_env)
+    shown = " ".join("%s='%s'" % (k, env[k]) for k in ("LD_PRELOAD", "SLABDBG", "SLABDBG_OPTIONS")
+                     if k in env)
+    print("run: %s %s" % (shown, " ".join(argv)))
+    try:
+        return subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, errors="replace", timeout=TIMEOUT, stdin=stdin,
+                              cwd=cwd)
+    except subprocess.TimeoutExpired as e:
+        check(False, "%s: timed out after %d s" % (argv[0], TIMEOUT))
+        return subprocess.CompletedProcess(argv, -1, e.stdout or "", e.stderr or "")
+
+
+def prog(name):
+    return os.path.join(ARGS.bindir, name)
+
+
+def facts(stdout):
+    return dict(re.findall(r"^([A-Za-z0-9_]+)=(.*)$", stdout, re.M))
+
+
+def warning_lines(stderr):
+    return [l for l in stderr.splitlines() if l.startswith("slabdbg: ")]
+
+
+# ---- SLABDBG -----------------------------------------------------------------------
+
+PROBE_SIZES = ["8", "64", "96", "1000", "10000"]
+PROBE_CACHES = ["kmalloc-8", "kmalloc-64", "kmalloc-96", "kmalloc-1024", "kmalloc-10240",
+                "request"]
+FULL = {"kmalloc-8": "ZP", "kmalloc-64": "ZP", "kmalloc-96": "ZP", "kmalloc-1024": "ZKP",
+        "kmalloc-10240": "ZKP", "request": "ZP"}
+NONE = {c: "-" for c in PROBE_CACHES}
+
+
+def probe(slabdbg, want, label=None):
+    """Runs probe_flags under SLABDBG=slabdbg and compares what each cache
+    got with want (cache -> features).  Returns the completed process."""
+    p = run([prog("probe_flags")] + PROBE_SIZES, slabdbg=slabdbg)
+    check(p.returncode == 0, "probe_flags under SLABDBG=%r exited with %d" % (slabdbg,
+                                                                             p.returncode))
+    got = dict(l.split(" ", 1) for l in p.stdout.splitlines() if " " in l)
+    for cache in PROBE_CACHES:
+        check(got.get(cache) == want[cache],
+              "SLABDBG=%r%s: %s has %r, expected %r" % (slabdbg, label or "", cache,
+                                                        got.get(cache), want[cache]))
+    check("BUG " not in p.stderr, "SLABDBG=%r: a report in %r" % (slabdbg, p.stderr[:300]))
+    return p
+
+
+def t_slabdbg_forms():
+    # Which caches get which checks, for every documented form.
+    probe(None, NONE, " (unset)")
+    probe("FZPU", FULL)
+    probe("", FULL, " (empty)")
+    probe("fzpu", FULL)
+    only1024 = dict(NONE, **{"kmalloc-1024": "ZKP"})
+    probe("FZPU,kmalloc-1024", only1024)  # kmalloc-10240 must not match
+    probe(",kmalloc-1024", only1024)
+    probe("FZPU,kmalloc-10240", dict(NONE, **{"kmalloc-10240": "ZKP"}))
+    probe("P,kmalloc-*,request", {c: "P" for c in PROBE_CACHES})
+    probe("Z,kmalloc-64;P,kmalloc-*", dict({c: "P" for c in PROBE_CACHES},
+                                            **{"kmalloc-64": "Z", "request": "-"}))
+    probe("Z,kmalloc-1024;U,kmalloc-*", dict(NONE, **{"kmalloc-1024": "ZK"}))
+    probe("FZP;-,kmalloc-8", dict(FULL, **{"kmalloc-8": "-"}))
+    probe("ZP,request", dict(NONE, request="ZP"))
+
+
+def t_letters_warned():
+    # Unknown letters: one warning line each (not one per cache), the rest
+    # applies.
+    p = probe("FQZPxU", FULL)
+    w = warning_lines(p.stderr)
+    for letter in "Qx":
+        line = "slabdbg: SLABDBG: option '%s' unknown. skipped" % letter
+        check(w.count(line) == 1, "expected %r once, stderr warnings: %r" % (line, w))
+    check(len(w) == 2, "expected exactly 2 warning lines, got %r" % w)
+
+
+def t_unknown_cache_warned():
+    # A listed name that matches no cache: one warning, at exit.
+    p = probe("FZPU,kmalloc-1024,nosuch_cache;P,other*",
+              dict(NONE, **{"kmalloc-1024": "ZKP"}))
+    lines = p.stderr.splitlines()
+    for name in ("nosuch_cache", "other*"):
+        line = "slabdbg: SLABDBG: no cache matched '%s'" % name
+        check(lines.count(line) == 1, "expected %r once in %r" % (line, lines))
+        if line in lines and "probe_flags: end of main" in lines:
+            check(lines.index(line) > lines.index("probe_flags: end of main"),
+                  "the warning about %s came before the end of main()" % name)
+    check(len(warning_lines(p.stderr)) == 2, "expected exactly 2 warnings, got %r"
+          % warning_lines(p.stderr))
+    # Names that matched are not warned about, prefixes included.
+    p = probe("FZPU,kmalloc-1024,kmalloc-6*", dict(NONE, **{"kmalloc-1024": "ZKP",
+                                                            "kmalloc-64": "ZP"}))
+    check(not warning_lines(p.stderr), "unexpected warnings %r" % warning_lines(p.stderr))
+
+
+# ---- SLABDBG_OPTIONS ---------------------------------------------------------------------
+
+def t_options_warned():
+    d = workdir("options_warned")
+    jpath = os.path.join(d, "r.json")
+    opts = ("nosuch=1:json=%s:abort_on_error=maybe:quarantine=12X:stack_depth=0:novalue:"
+            "validate_at_exit=2" % jpath)
+    p = run([prog("write_after_free"), "start", "1"], slabdbg="FZPU", options=opts)
+    w = warning_lines(p.stderr)
+    expected = [
+        "slabdbg: SLABDBG_OPTIONS: unknown option 'nosuch' ignored",
+        "slabdbg: SLABDBG_OPTIONS: bad value in 'abort_on_error=maybe' ignored",
+        "slabdbg: SLABDBG_OPTIONS: bad value in 'quarantine=12X' ignored",
+        "slabdbg: SLABDBG_OPTIONS: 'novalue' has no value (name=value)",
+        "slabdbg: SLABDBG_OPTIONS: bad value in 'validate_at_exit=2' ignored",
+        "slabdbg: SLABDBG_OPTIONS: stack_depth must be 1 to 64; using 16",
+    ]
+    for line in expected:
+        check(w.count(line) == 1, "expected warning %r once; warnings: %r" % (line, w))
+    check(len(w) == len(expected), "expected %d warnings, got %d: %r" % (len(expected), len(w),
+                                                                          w))
+    # The valid options around the bad ones still apply: json written,
+    # abort_on_error left at 0 (the program finishes), one report.
+    check(p.returncode == 0 and "done" in p.stdout.splitlines(),
+          "program did not finish (status %d)" % p.returncode)
+    reports = open(jpath).read().splitlines() if os.path.exists(jpath) else []
+    check(len(reports) == 1, "json: expected 1 report, got %d" % len(reports))
+    if reports:
+        j = json.loads(reports[0])
+        check(j.get("reason") == "Poison overwritten", "json reason %r" % j.get("reason"))
+        # stack_depth fell back to 16: the alloc stack is complete (main is in it).
+        fns = [f["function"].split("+")[0] for f in j.get("alloc", {}).get("stack", [])]
+        check("main" in fns, "alloc stack %r lacks main" % fns)
+
+
+def t_options_help():
+    table = open(os.path.join(ARGS.srcdir, "src", "front", "options_table.h")).read()
+    names = re.findall(r"^\s*X\((\w+),\s*(\w+),", table, re.M)
+    check(len(names) >= 10, "found only %d options in options_table.h" % len(names))
+    p = run([prog("trace_prog")], options="help")
+    check(p.returncode == 0, "program under SLABDBG_OPTIONS=help exited with %d" % p.returncode)
+    check("traced=" in p.stdout, "program did not run normally after help")
+    help_lines = p.stderr.splitlines()
+    for name, typ in names:
+        check(any(re.match(r"^\s+%s\s+%s\b" % (re.escape(name), typ), l) for l in help_lines),
+              "help does not list option %s (%s)" % (name, typ))
+    check(any(l.startswith("SLABDBG=") for l in help_lines), "help does not describe SLABDBG")
+    check(any(l.startswith("SLABDBG_OPTIONS=") for l in help_lines),
+          "help does not describe SLABDBG_OPTIONS")
+
+
+# ---- A: fault injection ------------------------------------------------------------------
+
+def fault(options, count=100):
+    p = run([prog("fault_inject"), str(count), "50"], slabdbg="A,kmalloc-64", options=options)
+    check(p.returncode == 0, "fault_inject exited with %d: %s" % (p.returncode, p.stderr[:300]))
+    f = facts(p.stdout)
+    failed = [int(x) for x in f.get("failed", "").split(",") if x]
+    check(f.get("enomem") == "1", "a failed malloc did not set errno to ENOMEM")
+    check(f.get("calls") == str(count), "fault_inject did not make its %d calls" % count)
+    check("BUG " not in p.stderr, "a report under A: %r" % p.stderr[:300])
+    return failed
+
+
+def t_fault_interval():
+    failed = fault("fail_interval=10")
+    check(failed == list(range(10, 101, 10)),
+          "fail_interval=10: failed calls %r, expected every 10th (10, 20, ... 100)" % failed)
+    # Another class is not affected.
+    p = run([prog("fault_inject"), "100", "100"], slabdbg="A,kmalloc-64",
+            options="fail_interval=10")
+    check(facts(p.stdout).get("failed") == "", "malloc(100) failed under A,kmalloc-64: %r"
+          % facts(p.stdout).get("failed"))
+
+
+def t_fault_times():
+    failed = fault("fail_interval=10:fail_times=3")
+    check(failed == [10, 20, 30], "fail_interval=10:fail_times=3: failed %r, expected "
+          "[10, 20, 30]" % failed)
+    failed = fault("fail_probability=100:fail_times=4")
+    check(failed == [1, 2, 3, 4], "fail_probability=100:fail_times=4: failed %r, expected "
+          "the first 4" % failed)
+    failed = fault("fail_probability=0")
+    check(failed == [], "fail_probability=0: failed %r, expected none" % failed)
+
+
+def t_fault_interval_one():
+    # "fail every Nth allocation (0: off)": N = 1 is every allocation.
+    failed = fault("fail_interval=1:fail_times=5:fail_probability=0")
+    check(failed == [1, 2, 3, 4, 5], "fail_interval=1:fail_times=5: failed %r, expected the "
+          "first 5" % failed)
+
+
+# ---- T: trace ------------------------------------------------------------------------
+
+def t_trace():
+    d = workdir("trace")
+    jpath = os.path.join(d, "r.json")
+    p = run([prog("trace_prog")], slabdbg="T,kmalloc-96", options="json=" + jpath)
+    check(p.returncode == 0, "trace_prog exited with %d" % p.returncode)
+    f = facts(p.stdout)
+    traced, untraced = f.get("traced", "?"), f.get("untraced", "?")
+    lines = p.stderr.splitlines()
+    alloc = [i for i, l in enumerate(lines) if l.startswith("TRACE kmalloc-96 alloc %s " % traced)]
+    free = [i for i, l in enumerate(lines) if l.startswith("TRACE kmalloc-96 free %s " % traced)]
+    check(len(alloc) == 1, "expected one 'TRACE kmalloc-96 alloc %s' line, got %d"
+          % (traced, len(alloc)))
+    check(len(free) == 1, "expected one 'TRACE kmalloc-96 free %s' line, got %d"
+          % (traced, len(free)))
+    if alloc and free:
+        check(alloc[0] < free[0], "the free trace came before the alloc trace")
+        # The alloc trace is followed by its stack, which names the caller.
+        stack = []
+        for l in lines[alloc[0] + 1:]:
+            if not l.startswith(" "):
+                break
+            stack.append(l.strip().split("+")[0])
+        check("alloc_traced" in stack, "alloc trace stack %r lacks alloc_traced" % stack)
+    others = [l for l in lines if l.startswith("TRACE ") and not l.startswith("TRACE kmalloc-96 ")]
+    check(not others, "TRACE lines for other caches: %r" % others[:3])
+    check(not any(untraced in l for l in lines if l.startswith("TRACE ")),
+          "the kmalloc-208 object was traced")
+    check("BUG " not in p.stderr, "a report under T")
+    check(not os.path.exists(jpath) or not open(jpath).read().strip(),
+          "trace lines were written as JSON reports")
+
+
+# ---- quarantine ----------------------------------------------------------------------
+
+def t_quarantine_reuse():
+    p = run([prog("quarantine_prog"), "reuse"], slabdbg="FZPU")
+    f = facts(p.stdout)
+    check(f.get("reused") == "1", "without quarantine the freed object should come straight "
+          "back (reused=%s)" % f.get("reused"))
+    check(f.get("batch_reused") not in (None, "0"), "without quarantine, no freed object of "
+          "the batch came back (batch_reused=%s)" % f.get("batch_reused"))
+    p = run([prog("quarantine_prog"), "reuse"], slabdbg="FZPU", options="quarantine=1M")
+    f = facts(p.stdout)
+    check(p.returncode == 0 and "done" in p.stdout, "quarantine_prog failed: %d" % p.returncode)
+    check(f.get("reused") == "0", "quarantine=1M: the freed object came straight back")
+    check(f.get("batch_reused") == "0", "quarantine=1M: %s freed objects of the batch came "
+          "back" % f.get("batch_reused"))
+    check(f.get("reports") == "0" and "BUG " not in p.stderr, "quarantine: a report")
+
+
+# ---- real programs ---------------------------------------------------------------------
+
+def compare_runs(name, argv, stdin_path=None, extra_env=None, reset=None):
+    """Runs argv plainly and under SLABDBG=FZPU; same stdout, no report,
+    and the library really served the program (stats file written)."""
+    d = workdir(name)
+    outs = []
+    for label, preload in (("plain", False), ("slabdbg", True)):
+        if reset:
+            reset(d)
+        stdin = open(stdin_path) if stdin_path else None
+        stats = os.path.join(d, "stats.%p")
+        p = run(argv, slabdbg="FZPU" if preload else None,
+                options=("stats=%s:json=%s" % (stats, os.path.join(d, "r.json"))) if preload
+                else None, preload=preload, extra_env=extra_env, stdin=stdin, cwd=d)
+        if stdin:
+            stdin.close()
+        check(p.returncode == 0, "%s (%s) exited with %d: %s" % (name, label, p.returncode,
+                                                                 p.stderr[-500:]))
+        outs.append(p)
+    plain, dbg = outs
+    check(plain.stdout == dbg.stdout and plain.stdout.strip() != "",
+          "%s: output differs under SLABDBG=FZPU" % name)
+    check("BUG " not in dbg.stderr, "%s: a report under SLABDBG=FZPU: %s" % (name,
+                                                                            dbg.stderr[:2000]))
+    check(not warning_lines(dbg.stderr), "%s: warnings %r" % (name, warning_lines(dbg.stderr)))
+    jpath = os.path.join(d, "r.json")
+    check(not os.path.exists(jpath) or not open(jpath).read().strip(),
+          "%s: JSON reports written" % name)
+    stats = [f for f in os.listdir(d) if f.startswith("stats.")]
+    check(len(stats) >= 1, "%s: no statistics file: slabdbg did not serve it" % name)
+    return plain, dbg
+
+
+def t_workload_python():
+    py = sys.executable
+    script = os.path.join(ARGS.srcdir, "tests", "debug", "workload.py")
+    # Every Python object through malloc, and Python's own allocator on top.
+    compare_runs("python_malloc", [py, script], extra_env={"PYTHONMALLOC": "malloc"})
+    compare_runs("python_pymalloc", [py, script], extra_env={"PYTHONMALLOC": "pymalloc"})
+
+
+def t_workload_sqlite():
+    exe = shutil.which("sqlite3")
+    if not exe:
+        print("sqlite3 not installed: skipped")
+        sys.exit(77)
+    sql = os.path.join(ARGS.srcdir, "tests", "debug", "workload.sql")
+
+    def reset(d):
+        for f in os.listdir(d):
+            if f.startswith("work.db"):
+                os.unlink(os.path.join(d, f))
+    plain, _ = compare_runs("sqlite", [exe, "work.db"], stdin_path=sql, reset=reset)
+    check(plain.stdout.splitlines()[-1:] == ["ok"], "sqlite integrity_check did not say ok")
+
+
+TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bindir", required=True)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--srcdir", required=True)
+    ap.add_argument("name", choices=sorted(TESTS))
+    ARGS = ap.parse_args()
+    TESTS[ARGS.name]()
+    print("%s: %d check(s) passed, %d failed" % (ARGS.name, PASSED[0], len(FAILURES)))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
