@@ -54,6 +54,10 @@ static void cache_geometry(struct kmem_cache *c)
     }
     c->slab_slices = (uint16_t)best;
     c->objects = (uint32_t)(((size_t)best << SLICE_SHIFT) / stride);
+    /* An empty one-slice slab is kept for reuse; bigger empty runs go back
+     * to the page layer, which keeps a bounded amount of them resident for
+     * whichever cache needs a run next. */
+    c->keep_empty = best == 1 ? KEEP_EMPTY : 0;
 }
 
 /* The debug flags a cache gets: its own creation flags and SLABDBG. */
@@ -85,7 +89,6 @@ int cache_setup(struct kmem_cache *c, const char *name, size_t size, size_t alig
     c->ctor = ctor;
     c->is_kmalloc = (flags & SLAB_KMALLOC) != 0;
     c->bin = NO_BIN;
-    c->keep_empty = KEEP_EMPTY;
     c->batch = 1;
     c->xfer_max = 0;
     /* Without debugging: objects back to back; with a constructor the free

@@ -8,8 +8,13 @@ pthread_key_t tcache_key;
 static void tcache_activate(void)
 {
     slabdbg_ensure_init();
-    for (unsigned i = 0; i < NR_KMALLOC; i++)
-        tcache.bins[i].max = kmalloc_caches[i].tcache_max;
+    /* Slow start: a bin begins small and doubles at each refill up to its
+     * cache's capacity, so a thread that allocates a few objects of a class
+     * does not carve (and touch) a whole batch of them. */
+    for (unsigned i = 0; i < NR_KMALLOC; i++) {
+        uint32_t max = kmalloc_caches[i].tcache_max;
+        tcache.bins[i].max = max < TCACHE_START ? max : TCACHE_START;
+    }
     tcache.sample_left = sample_interval();
     tcache.state = TCACHE_ACTIVE;
     guard_thread_init();
@@ -30,13 +35,16 @@ void *tcache_refill(unsigned cls)
     struct kmem_cache *c = &kmalloc_caches[cls];
     if (c->bin == NO_BIN)
         return cache_alloc_one(c);
+    struct tbin *b = &tcache.bins[cls];
+    unsigned want = b->max / 2 ? b->max / 2 : 1;
     void *head;
-    unsigned got = cache_alloc_batch(c, c->batch, &head);
+    unsigned got = cache_alloc_batch(c, want, &head);
     if (!got)
         return NULL;
-    struct tbin *b = &tcache.bins[cls];
     b->head = *(void **)head;
     b->count = got - 1;
+    if (b->max < c->tcache_max)
+        b->max = b->max * 2 < c->tcache_max ? b->max * 2 : c->tcache_max;
     return head;
 }
 
@@ -53,15 +61,23 @@ void tcache_free_slow(struct slab *s, void *p)
         if (tcache_push(s->bin, p))
             return;
     }
-    /* Full: hand the `batch` most recently freed objects back, keep the rest. */
+    /* Full: hand the most recently freed half back, keep the rest.  At full
+     * size that half is the cache's batch, which the transfer cache takes
+     * whole. */
     struct tbin *b = &tcache.bins[s->bin];
+    if (b->max < c->tcache_max) { /* still in slow start: grow instead */
+        b->max = b->max * 2 < c->tcache_max ? b->max * 2 : c->tcache_max;
+        tcache_push(s->bin, p);
+        return;
+    }
+    unsigned n = b->max / 2 ? b->max / 2 : 1;
     void *head = b->head, *last = head;
-    for (unsigned i = 1; i < c->batch; i++)
+    for (unsigned i = 1; i < n; i++)
         last = *(void **)last;
     b->head = *(void **)last;
     *(void **)last = NULL;
-    b->count -= c->batch;
-    cache_free_list(c, head, c->batch);
+    b->count -= n;
+    cache_free_list(c, head, n);
     tcache_push(s->bin, p);
 }
 

@@ -54,6 +54,8 @@ static inline bool tcache_push(unsigned bin, void *p)
     return true;
 }
 
+#define TCACHE_START 4 /* a bin's capacity when its thread starts */
+
 INTERNAL void *tcache_refill(unsigned cls);
 INTERNAL void tcache_free_slow(struct slab *s, void *p);
 INTERNAL void tcache_thread_exit(void *arg);

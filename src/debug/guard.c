@@ -371,12 +371,8 @@ void guard_free(struct slab *s, void *p)
         sl->track[TRACK_FREE] = freed;
         sl->state = SLOT_FREED;
         mprotect(sl->data, sl->data_len, PROT_NONE);
+        madvise(sl->data, sl->data_len, MADV_DONTNEED); /* inaccessible: no need to keep it */
         struct segment *seg = segment_of(s);
-        /* A G mapping's pages go back to the system; a pool slot keeps its
-         * page (at most sample_slots pages): giving it back and faulting it
-         * in again costs more than the sampling itself. */
-        if (seg->kind == SEG_GUARD)
-            madvise(sl->data, sl->data_len, MADV_DONTNEED);
         if (seg->kind == SEG_GUARD) {
             seg->slabs[0].inuse = 0;
             __atomic_sub_fetch(&sl->cache->nr_guard_live, 1, __ATOMIC_RELAXED);

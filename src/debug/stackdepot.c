@@ -79,10 +79,13 @@ void stack_unwinder_init(bool fast)
             options_warn("libunwind.so.8 not found: stacks are captured with glibc's "
                          "backtrace(), which is slow (install libunwind8)");
     }
-    if (!unw_backtrace_fn) {
+    if (!unw_backtrace_fn && fast) {
         void *warm[2];
         backtrace(warm, 2); /* its first call loads libgcc_s: do it now, not in malloc */
     }
+    /* Sampling only: glibc's backtrace() loads libgcc_s at the first sampled
+     * allocation, not in every process at start-up.  That first call may
+     * allocate; in_capture keeps those allocations from capturing again. */
     atomic_store(&unwinder_ready, 1);
 }
 
