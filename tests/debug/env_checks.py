@@ -349,6 +349,128 @@ def t_workload_sqlite():
     check(plain.stdout.splitlines()[-1:] == ["ok"], "sqlite integrity_check did not say ok")
 
 
+# ---- other SLABDBG_OPTIONS ------------------------------------------------------------
+
+def fn_names(stack):
+    return [f.get("function", "").split("+")[0] for f in stack]
+
+
+def t_stack_depth():
+    d = workdir("stack_depth")
+    for depth, want in (("2", ["alloc_request", "main"]), ("1", ["alloc_request"])):
+        jpath = os.path.join(d, "r%s.json" % depth)
+        p = run([prog("write_after_free"), "start", "1"], slabdbg="FZPU",
+                options="stack_depth=%s:json=%s" % (depth, jpath))
+        lines = open(jpath).read().splitlines() if os.path.exists(jpath) else []
+        check(len(lines) == 1, "stack_depth=%s: %d reports" % (depth, len(lines)))
+        if not lines:
+            continue
+        j = json.loads(lines[0])
+        got = fn_names(j.get("alloc", {}).get("stack", []))
+        check(got == want, "stack_depth=%s: alloc stack %r, expected %r" % (depth, got, want))
+        got = fn_names(j.get("free", {}).get("stack", []))
+        want_free = ["free_request", "main"][:int(depth)]
+        check(got == want_free, "stack_depth=%s: free stack %r, expected %r"
+              % (depth, got, want_free))
+        # The text shows the same frames under "Allocated in".
+        err = p.stderr.splitlines()
+        if any(l.startswith("Allocated in ") for l in err):
+            i = [k for k, l in enumerate(err) if l.startswith("Allocated in ")][0]
+            shown = []
+            for l in err[i + 1:]:
+                if not l.startswith(" "):
+                    break
+                shown.append(l.strip().split("+")[0])
+            check(shown == want, "stack_depth=%s: text stack %r, expected %r"
+                  % (depth, shown, want))
+        else:
+            check(False, "stack_depth=%s: no 'Allocated in' line" % depth)
+    # The default keeps the whole (short) stack, down to _start.
+    jpath = os.path.join(d, "default.json")
+    run([prog("write_after_free"), "start", "1"], slabdbg="FZPU", options="json=" + jpath)
+    lines = open(jpath).read().splitlines() if os.path.exists(jpath) else []
+    if check(len(lines) == 1, "default stack_depth: %d reports" % len(lines)):
+        got = fn_names(json.loads(lines[0]).get("alloc", {}).get("stack", []))
+        check(got[:2] == ["alloc_request", "main"] and got[-1] == "_start",
+              "default stack_depth: alloc stack %r" % got)
+
+
+def t_log_file():
+    d = workdir("log_file")
+    jpath = os.path.join(d, "r.json")
+    p = run([prog("write_after_free"), "middle", "4"], slabdbg="FZPU",
+            options="log=%s/log.%%p:json=%s" % (d, jpath))
+    check(p.returncode == 0 and "done" in p.stdout, "program failed: %d" % p.returncode)
+    check("BUG " not in p.stderr and "FIX " not in p.stderr,
+          "the report went to stderr as well: %r" % p.stderr[:300])
+    logs = [f for f in os.listdir(d) if f.startswith("log.")]
+    check(len(logs) == 1, "expected one log file, got %r" % logs)
+    lines = open(jpath).read().splitlines() if os.path.exists(jpath) else []
+    check(len(lines) == 1, "json: %d reports" % len(lines))
+    if logs and lines:
+        pid = json.loads(lines[0]).get("pid")
+        check(logs[0] == "log.%s" % pid, "log file %s, expected log.%s (%%p = pid)"
+              % (logs[0], pid))
+        text = open(os.path.join(d, logs[0])).read().splitlines()
+        check("BUG kmalloc-256 (Not tainted): Poison overwritten" in text,
+              "log file lacks the BUG header: %r" % text[:3])
+        check(any(l.startswith("FIX kmalloc-256: Restoring Poison ") for l in text),
+              "log file lacks the FIX line")
+        check(any(l.startswith("Allocated in alloc_request+") for l in text),
+              "log file lacks 'Allocated in alloc_request'")
+
+
+def t_validate_signal():
+    d = workdir("validate_signal")
+    jpath = os.path.join(d, "r.json")
+    sig = "10"  # SIGUSR1
+    p = run([prog("signal_validate"), sig], slabdbg="FZPU",
+            options="validate_signal=%s:json=%s" % (sig, jpath))
+    check(p.returncode == 0, "signal_validate exited with %d" % p.returncode)
+    f = facts(p.stdout)
+    check(f.get("reports") == "2", "reports=%s after two signals, expected 2"
+          % f.get("reports"))
+    check("slabdbg: validate: 1 problem(s) found" in p.stderr.splitlines(),
+          "no 'slabdbg: validate: 1 problem(s) found' line")
+    lines = open(jpath).read().splitlines() if os.path.exists(jpath) else []
+    check(len(lines) == 2, "json: %d reports, expected 2" % len(lines))
+    if len(lines) == 2:
+        check(json.loads(lines[1]).get("object") == f.get("object2"),
+              "the second report is not about the second object")
+        j = json.loads(lines[0])
+        for key, want in (("kind", "overwritten"), ("what", "Poison"), ("offset", 50),
+                          ("first_byte", 0x22), ("cache", "kmalloc-512"),
+                          ("object", f.get("object"))):
+            check(j.get(key) == want, "json %s is %r, expected %r" % (key, j.get(key), want))
+        check(fn_names([j.get("alloc", {})]) == ["alloc_request"], "alloc track %r"
+              % j.get("alloc", {}).get("function"))
+        check(fn_names([j.get("free", {})]) == ["free_request"], "free track %r"
+              % j.get("free", {}).get("function"))
+
+
+def t_traces_at_exit():
+    p = run([prog("leak_prog")], slabdbg="FZPU", options="traces_at_exit=1")
+    check(p.returncode == 0 and "done" in p.stdout, "leak_prog failed: %d" % p.returncode)
+    lines = p.stderr.splitlines()
+    check("# kmalloc-320 alloc_traces" in lines, "no '# kmalloc-320 alloc_traces' section")
+    if "# kmalloc-320 alloc_traces" in lines:
+        sec = []
+        for l in lines[lines.index("# kmalloc-320 alloc_traces") + 1:]:
+            if l.startswith("# "):
+                break
+            sec.append(l)
+        counts = {}
+        for l in sec:
+            m = re.match(r"^\s*(\d+) (\w+)\+", l)
+            if m:
+                counts[m.group(2)] = int(m.group(1))
+        check(counts.get("leak_site") == 3, "leak_site count %r, expected 3 (%r)"
+              % (counts.get("leak_site"), counts))
+        check(counts.get("other_site") == 1, "other_site count %r, expected 1"
+              % counts.get("other_site"))
+    check("BUG " not in p.stderr, "a report: %r" % p.stderr[:300])
+
+
 TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
 
 

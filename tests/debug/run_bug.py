@@ -257,7 +257,13 @@ def check_case(rows, res):
 
 
 def check_report(ck, tag, row, j, block, facts, pid):
+    """pid: the process run; a program whose report comes from another
+    process or whose tracks name other threads says so in its facts
+    (report_pid, alloc_tid, free_tid)."""
     text = "\n".join(block)
+    tids = {"alloc": int(facts.get("alloc_tid", facts.get("report_pid", pid))),
+            "free": int(facts.get("free_tid", facts.get("report_pid", pid)))}
+    pid = int(facts.get("report_pid", pid))
     fault = None
     if "fault_start" in j and "fault_end" in j:
         fault = "%s-%s" % (j["fault_start"], j["fault_end"])
@@ -333,13 +339,19 @@ def check_report(ck, tag, row, j, block, facts, pid):
             stack = t.get("stack", []) if ok else []
             ck.check(bool(stack) and fn_name(stack[0].get("function", "")) == name,
                      "%s: json %s.stack does not start in %s" % (tag, key, name))
-            ck.check(any(fn_name(f.get("function", "")) == "main" for f in stack),
-                     "%s: json %s.stack does not reach main" % (tag, key))
-            ck.check(ok and t.get("pid") == pid,
+            ck.check(any(fn_name(f.get("function", "")) in ("main", "start_thread")
+                         for f in stack),
+                     "%s: json %s.stack does not reach main (or a thread's start)"
+                     % (tag, key))
+            ck.check(ok and t.get("pid") == tids[key],
                      "%s: json %s.pid is %r, expected %d" % (tag, key, t.get("pid") if ok
-                                                            else None, pid))
+                                                            else None, tids[key]))
         ck.check(any(l.startswith("%s in %s+" % (label, name)) for l in lines),
                  "%s: text has no '%s in %s+...' line (has %r)" % (tag, label, name, lines))
+        if not text_only:
+            ck.check(any(l.startswith("%s in %s+" % (label, name)) and
+                         l.endswith(" pid=%d" % tids[key]) for l in lines),
+                     "%s: text '%s in' line does not end in pid=%d" % (tag, label, tids[key]))
 
     # Who found it: in the JSON found_by stack and in the text Call Trace.
     want = row["found_by"]
@@ -467,7 +479,11 @@ def mutilations(res):
     def other_pid(r):
         if not r.json_lines:
             return False
-        r.pid += 1
+        m = re.search(r"^report_pid=(\d+)$", r.stdout, re.M)
+        if m:
+            r.stdout = r.stdout.replace(m.group(0), "report_pid=%d" % (int(m.group(1)) + 1))
+        else:
+            r.pid += 1
     variant("other pid", other_pid)
 
     def status(r):
@@ -570,6 +586,8 @@ def main():
         print("\n".join(sorted(cases)))
         return 0
     if args.selftest:
+        # A directory of its own: the per-case tests may run at the same time.
+        args.workdir = os.path.join(args.workdir, "selftest")
         return selftest(cases, args)
     if args.case not in cases:
         print("no case %r in %s" % (args.case, args.table))

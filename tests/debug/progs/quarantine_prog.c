@@ -9,6 +9,7 @@
  *                           malloc(200) did not take back, found by
  *                           slabdbg_validate() (prints validate=N)
  *   quarantine_prog waf-exit  the same write, left to the validation at exit
+ *   quarantine_prog double  the object freed again while in quarantine
  */
 #include "../bugs/bug_common.h"
 
@@ -28,6 +29,11 @@ static NOINLINE void free_request(char *p)
 static NOINLINE void stray_writer(char *p)
 {
     p[SIZE / 2] = 0x11;
+}
+
+static NOINLINE void free_again(char *p)
+{
+    free(launder(p));
 }
 
 static NOINLINE long run_validation(void)
@@ -67,6 +73,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(argv[1], "waf-exit")) {
         if (!is_clean(argc, argv))
             stray_writer(p);
+    } else if (!strcmp(argv[1], "double")) {
+        if (!is_clean(argc, argv))
+            free_again(p);
+        fact_ptr("pointer", p);
     }
     free_request(q);
     return finish();
