@@ -35,6 +35,7 @@
 #pragma weak types_close
 #pragma weak types_field_at
 #pragma weak types_rank
+#pragma weak types_rank_hinted
 #pragma weak src_scan
 
 #define MAX_REPORTS 16
@@ -912,6 +913,7 @@ struct target {
     size_t nbytes;
     uint64_t object_addr;
     const struct crash_dump *dump;
+    const struct slub_report *report; /* its tracks hint at the type */
     char from[64];
 };
 
@@ -934,6 +936,7 @@ static void pick_target(const struct explain *e, const struct finding *fds, stru
         t->value = fds[r].value;
         t->object_size = rep->has_object_size ? rep->object_size : 0;
         t->object_addr = rep->object;
+        t->report = rep;
         snprintf(t->from, sizeof(t->from), "SLUB report %d", r + 1);
     }
     for (int d = 0; d < e->ndumps; d++) {
@@ -988,6 +991,36 @@ struct type_result {
     const char *spec;
 };
 
+static bool hint_add(const char **hints, int *n, int max, const char *name)
+{
+    if (!name[0] || rp_is_allocator_frame(name) || !strcmp(name, "main") || *n == max)
+        return false;
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(hints[i], name))
+            return false;
+    hints[(*n)++] = name;
+    return true;
+}
+
+/* The names that may spell the object's type: the allocating and freeing
+ * functions first, then the rest of their stacks. */
+static int track_hints(const struct slub_report *r, const char **hints, int max)
+{
+    int n = 0;
+    if (!r)
+        return 0;
+    hint_add(hints, &n, max, r->alloc.caller.func);
+    hint_add(hints, &n, max, r->free.caller.func);
+    const struct rp_track *tracks[2] = {&r->alloc, &r->free};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < tracks[k]->nframes; i++) {
+            if (!strcmp(tracks[k]->frames[i].func, "main"))
+                break;
+            hint_add(hints, &n, max, tracks[k]->frames[i].func);
+        }
+    return n;
+}
+
 static void run_types(const struct explain *e, const struct target *t, struct type_result *tr)
 {
     memset(tr, 0, sizeof(*tr));
@@ -1011,8 +1044,15 @@ static void run_types(const struct explain *e, const struct target *t, struct ty
     char err[256];
     tr->spec = o->type;
     if (!o->type) {
-        tr->ncands = types_rank(ty, (size_t)t->object_size, t->bytes, t->nbytes, t->object_addr,
-                                dump_func_name, (void *)t->dump, tr->cands, 5);
+        const char *hints[24];
+        int nhints = track_hints(t->report, hints, 24);
+        if (types_rank_hinted && nhints)
+            tr->ncands =
+                types_rank_hinted(ty, (size_t)t->object_size, t->bytes, t->nbytes, t->object_addr,
+                                  dump_func_name, (void *)t->dump, hints, nhints, tr->cands, 5);
+        else
+            tr->ncands = types_rank(ty, (size_t)t->object_size, t->bytes, t->nbytes, t->object_addr,
+                                    dump_func_name, (void *)t->dump, tr->cands, 5);
         if (tr->ncands > 5)
             tr->ncands = 5;
         /* the best candidate that reaches the stray offset */

@@ -360,6 +360,9 @@ assert 'drv_fib_complete' in fns and 'drv_queuecommand' in fns, fns
     status_is "$st" 0
     expect "== Types ("
     expect "Candidates:"
+    # the tracks' function names hint at request+scsi_cmnd
+    expect_re "Candidates: request\+scsi_cmnd "
+    expect "Field:      at object offset 0x2c8 of request+scsi_cmnd: scsi_cmnd.SCp.phase"
     # the kernel's logs with only the sources: the constant behind 0x106
     run "$FIXTURES/slub-poison-overwritten.log" --src "$SEED_SRC"
     status_is "$st" 0
