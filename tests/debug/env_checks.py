@@ -38,7 +38,8 @@ def workdir(name):
     return d
 
 
-def run(argv, slabdbg=None, options=None, preload=True, extra_env=None, stdin=None, cwd=None):
+def run(argv, slabdbg=None, options=None, preload=True, extra_env=None, stdin=None, cwd=None,
+        sampling="sample_rate=0"):
     """Runs argv with a clean SLABDBG* environment; returns CompletedProcess."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLABDBG")}
     env.pop("LD_PRELOAD", None)
@@ -48,6 +49,11 @@ def run(argv, slabdbg=None, options=None, preload=True, extra_env=None, stdin=No
         env["SLABDBG"] = slabdbg
     if options is not None:
         env["SLABDBG_OPTIONS"] = options
+    # The guarded sampling pool takes random allocations; off (unless asked
+    # for) so that where an object lands does not depend on chance.
+    if sampling is not None:
+        env["SLABDBG_OPTIONS"] = ((env["SLABDBG_OPTIONS"] + ":")
+                                  if env.get("SLABDBG_OPTIONS") else "") + sampling
     if extra_env:
         env.update(extra_env)
     shown = " ".join("%s='%s'" % (k, env[k]) for k in ("LD_PRELOAD", "SLABDBG", "SLABDBG_OPTIONS")
@@ -186,7 +192,7 @@ def t_options_help():
     table = open(os.path.join(ARGS.srcdir, "src", "front", "options_table.h")).read()
     names = re.findall(r"^\s*X\((\w+),\s*(\w+),", table, re.M)
     check(len(names) >= 10, "found only %d options in options_table.h" % len(names))
-    p = run([prog("trace_prog")], options="help")
+    p = run([prog("trace_prog")], options="help", sampling=None)
     check(p.returncode == 0, "program under SLABDBG_OPTIONS=help exited with %d" % p.returncode)
     check("traced=" in p.stdout, "program did not run normally after help")
     help_lines = p.stderr.splitlines()
@@ -306,7 +312,8 @@ def compare_runs(name, argv, stdin_path=None, extra_env=None, reset=None):
         stats = os.path.join(d, "stats.%p")
         p = run(argv, slabdbg="FZPU" if preload else None,
                 options=("stats=%s:json=%s" % (stats, os.path.join(d, "r.json"))) if preload
-                else None, preload=preload, extra_env=extra_env, stdin=stdin, cwd=d)
+                else None, preload=preload, extra_env=extra_env, stdin=stdin, cwd=d,
+                sampling=None)
         if stdin:
             stdin.close()
         check(p.returncode == 0, "%s (%s) exited with %d: %s" % (name, label, p.returncode,

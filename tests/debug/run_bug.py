@@ -113,6 +113,11 @@ def run_case(rows, args):
     env["LD_PRELOAD"] = args.lib
     env["SLABDBG"] = "" if first["slabdbg"] == "<empty>" else first["slabdbg"]
     opts = "json=" + json_path
+    # The guarded sampling pool takes random allocations (one in
+    # sample_rate); off unless the case sets it, so that where an object
+    # lands does not depend on chance.
+    if "sample_rate=" not in first["options"]:
+        opts += ":sample_rate=0"
     if first["options"] != "-":
         opts += ":" + first["options"]
     env["SLABDBG_OPTIONS"] = opts
