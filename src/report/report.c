@@ -678,6 +678,21 @@ static void json_track(struct out *o, const char *k, const struct track *t, uint
     out_char(o, '}');
 }
 
+/* "bytes": the stray bytes as found (hex), from the snapshot of the slot. */
+static void json_bytes(struct out *o, const struct bug *b)
+{
+    if (!b->has_object)
+        return;
+    uintptr_t slot = b->object - b->red_left_pad;
+    if (b->fault_start < slot || b->fault_end >= slot + b->snap_len)
+        return; /* beyond what the snapshot holds (a very large object) */
+    json_key(o, "bytes");
+    out_char(o, '"');
+    for (uintptr_t a = b->fault_start; a <= b->fault_end && a - b->fault_start < 64; a++)
+        out_hex2(o, b->snap[a - slot]);
+    out_char(o, '"');
+}
+
 static void print_json(int fd, const struct bug *b, uint64_t now)
 {
     struct out o;
@@ -701,6 +716,7 @@ static void print_json(int fd, const struct bug *b, uint64_t now)
         json_u64(&o, "length", b->fault_end - b->fault_start + 1);
         json_u64(&o, "first_byte", b->first_byte);
         json_u64(&o, "expected", b->expected);
+        json_bytes(&o, b);
         if (b->has_object)
             json_i64(&o, "offset", (int64_t)(b->fault_start - b->object));
     }
