@@ -81,6 +81,12 @@ static int32_t thread_id(void)
     return cached_tid;
 }
 
+/* A forked child is a new thread id. */
+void debug_fork_child(void)
+{
+    cached_tid = 0;
+}
+
 static bool poisons_object(const struct kmem_cache *c)
 {
     return (c->debug & SLAB_POISON) && !c->ctor;

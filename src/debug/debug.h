@@ -88,6 +88,7 @@ INTERNAL bool debug_valid_object(const struct kmem_cache *c, const struct slab *
 /* kmem_cache_destroy: reports the live objects left; returns their number. */
 INTERNAL unsigned debug_objects_remaining(struct kmem_cache *c);
 INTERNAL int debug_validate_all(void);
+INTERNAL void debug_fork_child(void);
 /* Checks every object of an empty slab about to be given back (F); cache
  * lock held, findings flushed by the caller. */
 INTERNAL void debug_slab_discard(struct kmem_cache *c, struct slab *s);

@@ -72,6 +72,7 @@ static void fork_child(void)
     pthread_mutex_init(&page_lock, NULL);
     pthread_mutex_init(&huge_lock, NULL);
     pthread_mutex_init(&guard_lock, NULL);
+    debug_fork_child();
 }
 
 static void fork_prepare_all(void)

@@ -270,12 +270,11 @@ reenact | reenact-json)
         expect "stack: put_request <- scsi_end_request <- scsi_done <- drv_intr_normal <- main"
         expect_re "Found by:   alloc_skb\+0x[0-9a-f]+/0x[0-9a-f]+, cpu [0-9]+, pid [0-9]+ \(seed\)"
         expect "0x106 looks like a small constant"
-        # the JSON report alone: everything but the written bytes
+        # the JSON report alone: it carries the written bytes too
         run "$json"
         status_is "$st" 0
         expect "Poison overwritten in kmalloc-1024 (slabdbg"
-        expect "4 bytes at object offset 0x2c8"
-        expect "the written value is not in the report; its first byte is above"
+        expect "4 bytes at object offset 0x2c8: 0x00000106"
         expect "expected 0x6b"
         expect_re "Allocated:  alloc_request\+0x"
         expect_re "Freed:      put_request\+0x"
@@ -317,7 +316,7 @@ assert any('the oops dereferenced 0x106' in l for l in j['links'])
         jcheck "
 r = j['reports'][0]
 assert r['format'] == 'json' and r['stray']['offset'] == 0x2c8 and r['stray']['length'] == 4
-assert 'value' not in r['stray'] and r['stray']['first_byte'] == 6
+assert r['stray']['value'] == '0x00000106' and r['stray']['first_byte'] == 6
 assert r['alloc']['function'] == 'alloc_request' and r['free']['function'] == 'put_request'
 "
     fi
