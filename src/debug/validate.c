@@ -47,6 +47,15 @@ static int validate_slab(struct kmem_cache *c, struct slab *s)
                 fp_set(c, prev, NULL);
             else
                 s->freelist = NULL;
+            /* The objects behind the break are lost: count them in use, as
+             * SLUB does ("Object count adjusted"), so the slab stays sound. */
+            if (s->inuse == 0 && s->list == SLAB_ON_PARTIAL)
+                c->nr_empty--;
+            s->inuse = s->objects - (uint32_t)nfree;
+            if (!nfree && s->list == SLAB_ON_PARTIAL) {
+                list_del(c, s);
+                list_add_head(c, s, SLAB_ON_FULL);
+            }
             errors++;
             break;
         }
