@@ -24,6 +24,12 @@ static void tcache_activate(void)
     pthread_setspecific(tcache_key, &tcache);
 }
 
+void tcache_thread_start(void)
+{
+    if (tcache.state == TCACHE_NEW)
+        tcache_activate();
+}
+
 /* Called when bin `cls` is empty: refill it with one batch, return one object. */
 void *tcache_refill(unsigned cls)
 {

@@ -57,6 +57,8 @@ static inline bool tcache_push(unsigned bin, void *p)
 #define TCACHE_START 4 /* a bin's capacity when its thread starts */
 
 INTERNAL void *tcache_refill(unsigned cls);
+/* Sets up the calling thread at its start (cache, alternate signal stack). */
+INTERNAL void tcache_thread_start(void);
 INTERNAL void tcache_free_slow(struct slab *s, void *p);
 INTERNAL void tcache_thread_exit(void *arg);
 INTERNAL void tcache_flush_all(void);

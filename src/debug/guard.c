@@ -31,7 +31,9 @@
  * our pages goes to the handler the program installed (we keep ours first by
  * interposing sigaction() and signal()), or to the default action.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -39,6 +41,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
 #include "front/options.h"
@@ -56,6 +59,7 @@ struct guard_slot {
     uint32_t size;
     uint8_t state;
     uint8_t left; /* against the left guard page */
+    uint32_t align;
     struct kmem_cache *cache;
     char *data; /* first data page */
     size_t data_len;
@@ -117,10 +121,13 @@ static void set_track(struct track *t)
     t->when = now_coarse();
 }
 
-/* Places an object of n bytes in its data pages, fills the slack. */
-static void slot_place(struct guard_slot *sl, size_t n, bool left, const struct track *alloc)
+/* Places an object of n bytes, aligned to `align`, in its data pages, and
+ * fills the slack. */
+static void slot_place(struct guard_slot *sl, size_t n, size_t align, bool left,
+                       const struct track *alloc)
 {
-    size_t need = align_up(n ? n : 1, object_align(n ? n : 1));
+    size_t need = align_up(n ? n : 1, align);
+    sl->align = (uint32_t)align;
     sl->left = left;
     sl->object = (uintptr_t)(left ? sl->data : sl->data + sl->data_len - need);
     sl->size = (uint32_t)n;
@@ -166,7 +173,10 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
     sl->cache = c;
     sl->data = guard_lo + GPAGE;
     sl->data_len = data_len;
-    slot_place(sl, size, want_left(), &alloc);
+    size_t align = object_align(size ? size : 1);
+    if (c->align > align) /* what the cache promises, e.g. for aligned_alloc */
+        align = c->align;
+    slot_place(sl, size, align, want_left(), &alloc);
     struct slab *s = &seg->slabs[0];
     s->start = (char *)sl->object;
     s->end = (char *)sl->object + size;
@@ -264,9 +274,13 @@ static struct guard_slot *pool_slot_at(uintptr_t addr, uint32_t *index)
     return &pool->slot[i];
 }
 
+/* Set while this thread reports a fault: the report's own allocations must
+ * not take pool slots (the faulting one among them would be opened again). */
+static __thread int in_fault_report;
+
 void *sample_alloc(size_t size)
 {
-    if (!size || size > GPAGE)
+    if (!size || size > GPAGE || in_fault_report)
         return NULL;
     struct track alloc;
     set_track(&alloc);
@@ -281,7 +295,7 @@ void *sample_alloc(size_t size)
     struct guard_slot *sl = &pool->slot[i];
     mprotect(sl->data, GPAGE, PROT_READ | PROT_WRITE);
     sl->cache = &kmalloc_caches[size_class(size)];
-    slot_place(sl, size, want_left(), &alloc);
+    slot_place(sl, size, object_align(size), want_left(), &alloc);
     pthread_mutex_unlock(&guard_lock);
     return (void *)sl->object;
 }
@@ -328,7 +342,7 @@ static void report_free_problem(enum bug_kind kind, struct guard_slot *sl, const
 /* The slack bytes between object and guard page must be untouched. */
 static void check_slack(struct guard_slot *sl)
 {
-    size_t need = align_up(sl->size ? sl->size : 1, object_align(sl->size ? sl->size : 1));
+    size_t need = align_up(sl->size ? sl->size : 1, sl->align);
     uint8_t *end = (uint8_t *)sl->object + sl->size;
     uint8_t *lim = sl->left ? (uint8_t *)sl->data + sl->data_len : (uint8_t *)sl->object + need;
     for (uint8_t *q = end; q < lim; q++) {
@@ -523,8 +537,10 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
         errno = saved;
         return;
     }
+    in_fault_report = 1;
     report_fault(sl, addr, uc);
     bugs_flush();
+    in_fault_report = 0;
     void *page = (void *)(addr & ~(GPAGE - 1));
 #ifdef REG_EFL
     if (opt.guard_continue) {
@@ -593,6 +609,44 @@ void guard_init(void)
         __sigaction(SIGTRAP, &sa, &prev_action[2]);
     handlers_installed = true;
     guard_thread_init();
+}
+
+/* ---- every thread gets an alternate signal stack ------------------------------------
+ * A thread that never allocates would report a fault on its own stack, which
+ * may be small; so new threads start through a trampoline that sets the
+ * thread up (thread cache and alternate stack, both undone at its exit). */
+
+struct thread_start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *thread_trampoline(void *p)
+{
+    struct thread_start ts = *(struct thread_start *)p;
+    free(p);
+    tcache_thread_start();
+    return ts.fn(ts.arg);
+}
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    static pthread_create_fn real;
+    if (!real)
+        real = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+    if (!real)
+        return EAGAIN;
+    struct thread_start *ts = handlers_installed ? malloc(sizeof(*ts)) : NULL;
+    if (!ts)
+        return real(t, attr, fn, arg);
+    ts->fn = fn;
+    ts->arg = arg;
+    int r = real(t, attr, thread_trampoline, ts);
+    if (r)
+        free(ts);
+    return r;
 }
 
 /* ---- keeping our handler first ------------------------------------------------------

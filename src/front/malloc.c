@@ -136,8 +136,8 @@ size_t object_usable_size(const void *p)
 
 static void *alloc_aligned(size_t align, size_t n)
 {
-    if (align <= 16)
-        return alloc_any(align > 8 && n < 16 ? 16 : n);
+    if (align <= 16) /* a size of at least the alignment gets it everywhere */
+        return alloc_any(n < align ? align : n);
     slabdbg_ensure_init();
     if (n <= KMALLOC_MAX && align <= SLICE_SIZE) {
         /* The first class whose objects all have that alignment. */
