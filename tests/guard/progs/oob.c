@@ -1,0 +1,81 @@
+/*
+ * Out-of-bounds accesses next to guarded objects.
+ *
+ *   oob right     malloc(1024), one byte written just past its end
+ *                 (by overflow_writer): the right guard page faults at once
+ *   oob rightread malloc(1024), one byte read just past its end
+ *                 (by overflow_reader)
+ *   oob slack     malloc(1000), one byte written just past its end: the
+ *                 byte falls in the slack (1000 rounded up to the object's
+ *                 alignment) before the guard page, so it is
+ *                 found when release_buffer frees the object; the program
+ *                 runs to the end
+ *   oob left      malloc(1024) with guard_side=left, one byte written just
+ *                 before it (by underflow_writer): the left guard page faults
+ */
+#include "guard_prog.h"
+
+NOINLINE char *alloc_buffer(size_t n)
+{
+    return malloc(n);
+}
+
+NOINLINE void release_buffer(char *p)
+{
+    free(p);
+}
+
+NOINLINE void overflow_writer(char *p, size_t n)
+{
+    ((volatile char *)p)[n] = 0x42;
+}
+
+NOINLINE int overflow_reader(char *p, size_t n)
+{
+    return ((volatile char *)p)[n];
+}
+
+NOINLINE void underflow_writer(char *p)
+{
+    ((volatile char *)p)[-1] = 0x42;
+}
+
+int main(int argc, char **argv)
+{
+    prog_start();
+    if (argc != 2)
+        return 2;
+    const char *mode = argv[1];
+    size_t n = !strcmp(mode, "slack") ? 1000 : 1024;
+    char *p = alloc_buffer(n);
+    if (!p)
+        return 3;
+    memset(p, 0x11, n);
+    printf("object=%p\n", (void *)p);
+    if (!strcmp(mode, "right")) {
+        PROG_CHECK(ends_at_guard(p, n), "%p: not against a guard page", (void *)p);
+        overflow_writer(p, n);
+    } else if (!strcmp(mode, "rightread")) {
+        printf("read %d\n", overflow_reader(p, n));
+    } else if (!strcmp(mode, "slack")) {
+        /* Right-placed, rounded up to its alignment (16 to 64 bytes): the
+         * object ends a few bytes before the guard page. */
+        uintptr_t end = (uintptr_t)p + n, page_end = (end + PAGE - 1) & ~(PAGE - 1);
+        PROG_CHECK(page_end - end > 0 && page_end - end < 64 && readable((char *)page_end) == 0,
+                   "%p: not a few bytes before a guard page", (void *)p);
+        overflow_writer(p, n);
+        printf("written\n");
+        release_buffer(p);
+        printf("released\n");
+        return prog_failures ? 1 : 0;
+    } else if (!strcmp(mode, "left")) {
+        PROG_CHECK((uintptr_t)p % PAGE == 0 && readable(p - 1) == 0, "%p: not after a guard page",
+                   (void *)p);
+        underflow_writer(p);
+    } else {
+        return 2;
+    }
+    printf("survived\n");
+    release_buffer(p);
+    return prog_failures ? 1 : 0;
+}
