@@ -171,13 +171,72 @@ DEBUG_CONFIGS = ["slabdbg-fzpu", "asan", "valgrind"]
 DEBUG_TABLE = ["glibc", "slabdbg", "slabdbg-fzpu", "asan", "valgrind"]
 DEBUG_TABLE_REPS = 3
 
+# slabdbg with settings of its own: name -> environment (SLABDBG_OPTIONS is
+# appended to any --env SLABDBG_OPTIONS).  Run only when named; more with
+# --config NAME=K=V,K=V.
+SLABDBG_CONFIGS = {
+    "slabdbg-nosample": {"SLABDBG_OPTIONS": "sample_rate=0"},
+    "slabdbg-g64": {"SLABDBG": "G,kmalloc-64"},
+    "slabdbg-g1k": {"SLABDBG": "G,kmalloc-1024"},
+}
+# --sampling-table: sampling at the default rate against slabdbg without it.
+SAMPLING_TABLE = ["glibc", "slabdbg-nosample", "slabdbg"]
+SAMPLING_TABLE_REPS = 11
+SAMPLING_PAIRS = [("slabdbg-nosample", "slabdbg")]
+# --guard-table: guard mode on one cache against plain slabdbg.
+GUARD_TABLE = ["glibc", "slabdbg", "slabdbg-g64", "slabdbg-g1k"]
+GUARD_TABLE_REPS = 3
+GUARD_PAIRS = [("slabdbg", "slabdbg-g64"), ("slabdbg", "slabdbg-g1k")]
+
 CONFIG_HELP = {
     "glibc": "the system malloc (no preload); the baseline of every ratio",
     "slabdbg": "libslabdbg.so preloaded, debugging off",
     "slabdbg-fzpu": "libslabdbg.so preloaded with SLABDBG=FZPU (checks, red zones, poison, tracks on every cache)",
     "asan": "the C workloads built with -fsanitize=address (bench_asan_*), ASAN_OPTIONS=detect_leaks=0; n/a for python, sqlite",
     "valgrind": "valgrind --tool=memcheck --error-exitcode=0 -q, with glibc; 1 repetition unless --reps-for",
+    "slabdbg-nosample": "libslabdbg.so preloaded with SLABDBG_OPTIONS=sample_rate=0 (no sampling)",
+    "slabdbg-g64": "libslabdbg.so preloaded with SLABDBG=G,kmalloc-64 (guard mode on kmalloc-64)",
+    "slabdbg-g1k": "libslabdbg.so preloaded with SLABDBG=G,kmalloc-1024 (guard mode on kmalloc-1024)",
 }
+
+
+def split_config_env(text):
+    """'K=V,K2=V2' -> {K: V, K2: V2}.  A comma starts a new variable only when
+    a NAME= follows it, so SLABDBG=G,kmalloc-64 keeps its comma."""
+    out = {}
+    for part in re.split(r",(?=[A-Za-z_][A-Za-z0-9_]*=)", text):
+        if "=" not in part or part.startswith("="):
+            sys.exit("run.py: --config expects NAME=K=V[,K=V...], got %r" % text)
+        k, v = part.split("=", 1)
+        out[k] = v
+    return out
+
+
+def merge_env(base, extra):
+    """base + extra; SLABDBG_OPTIONS values are joined with ':'."""
+    env = dict(base)
+    for k, v in extra.items():
+        if k == "SLABDBG_OPTIONS" and env.get(k):
+            env[k] = env[k] + ":" + v
+        else:
+            env[k] = v
+    return env
+
+
+def median_ci(xs, level=0.95):
+    """Distribution-free interval for the median: order statistics (lo, hi)
+    with at least `level` coverage, or None when there are too few values."""
+    xs = sorted(xs)
+    n = len(xs)
+    best = None
+    for k in range(0, n // 2):
+        # P(X_(k+1) <= median <= X_(n-k)) = 1 - 2 P(Binomial(n, 1/2) <= k)
+        tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0 ** n
+        if 1 - 2 * tail >= level:
+            best = (xs[k], xs[n - 1 - k])
+        else:
+            break
+    return best
 
 
 def compiler_of(build_dir):
@@ -500,6 +559,18 @@ def main():
     ap.add_argument("--debug-table", action="store_true",
                     help="shortcut for --allocators %s, %d repetitions (valgrind 1)"
                     % (",".join(DEBUG_TABLE), DEBUG_TABLE_REPS))
+    ap.add_argument("--sampling-table", action="store_true",
+                    help="shortcut for --allocators %s, %d repetitions, --stat min, and a table of "
+                    "slabdbg / slabdbg-nosample" % (",".join(SAMPLING_TABLE), SAMPLING_TABLE_REPS))
+    ap.add_argument("--guard-table", action="store_true",
+                    help="shortcut for --allocators %s, %d repetitions, and a table of each guard "
+                    "configuration against slabdbg" % (",".join(GUARD_TABLE), GUARD_TABLE_REPS))
+    ap.add_argument("--config", action="append", default=[], metavar="NAME=K=V[,K=V]",
+                    help="a slabdbg configuration with its own environment (repeatable), e.g. "
+                    "--config slabdbg-g256=SLABDBG=G,kmalloc-256; run when named in --allocators")
+    ap.add_argument("--pair", action="append", default=[], metavar="A/B",
+                    help="also print B against A per workload (time ratio with a 95%% interval of the "
+                    "per-repetition ratios, RSS difference in MiB); repeatable")
     ap.add_argument("--slabdbg", help="path of libslabdbg.so (default: <build-dir>/libslabdbg.so)")
     ap.add_argument("--extra", action="append", default=[], metavar="NAME=PATH", help="another allocator to preload (repeatable)")
     ap.add_argument("--env", action="append", default=[], metavar="K=V", help="environment for slabdbg, slabdbg-fzpu and --extra runs (repeatable), e.g. SLABDBG_OPTIONS=quarantine=1M")
@@ -507,7 +578,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=60.0,
                     help="seconds before a run is killed (default 60; times 3 for asan, 5 for slabdbg-fzpu, 10 for valgrind)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    ap.add_argument("--stat", choices=("median", "min"), default="median",
+    ap.add_argument("--stat", choices=("median", "min"), default=None,
                     help="how repetitions are summarised (default median; min resists interference)")
     ap.add_argument("--json", metavar="PATH", help="write every run to PATH (default: bench/results/<time>.json)")
     ap.add_argument("--no-save", action="store_true", help="do not write the JSON results file")
@@ -518,15 +589,35 @@ def main():
     ap.add_argument("--list", action="store_true", help="list workloads and allocators, then exit")
     args = ap.parse_args()
 
+    shortcuts = [n for n, on in (("--debug-table", args.debug_table), ("--sampling-table", args.sampling_table),
+                                 ("--guard-table", args.guard_table)) if on]
+    if len(shortcuts) > 1 or (shortcuts and args.allocators):
+        sys.exit("run.py: %s chooses the allocators; give only one of --allocators, --debug-table, "
+                 "--sampling-table, --guard-table" % shortcuts[0])
+    if args.stat is None:
+        args.stat = "min" if args.sampling_table else "median"
     summarise = statistics.median if args.stat == "median" else min
-    if args.debug_table and args.allocators:
-        sys.exit("run.py: --debug-table chooses the allocators; do not combine it with --allocators")
     if args.reps is not None:
         reps = args.reps
     elif args.quick:
         reps = 2
+    elif args.debug_table:
+        reps = DEBUG_TABLE_REPS
+    elif args.sampling_table:
+        reps = SAMPLING_TABLE_REPS
+    elif args.guard_table:
+        reps = GUARD_TABLE_REPS
     else:
-        reps = DEBUG_TABLE_REPS if args.debug_table else 5
+        reps = 5
+    pairs = []
+    if args.sampling_table:
+        pairs += SAMPLING_PAIRS
+    if args.guard_table:
+        pairs += GUARD_PAIRS
+    for item in args.pair:
+        if item.count("/") != 1:
+            sys.exit("run.py: --pair expects A/B, got %r" % item)
+        pairs.append(tuple(item.split("/")))
     if reps < 1:
         sys.exit("run.py: --reps must be at least 1")
     scale = args.scale if args.scale is not None else (0.25 if args.quick else 1.0)
@@ -572,6 +663,24 @@ def main():
                                 label="%s SLABDBG=FZPU" % os.path.basename(slab)))
     else:
         skipped.append("slabdbg-fzpu (%s not found)" % relpath(os.path.abspath(slab)))
+    configs = dict(SLABDBG_CONFIGS)
+    for item in args.config:
+        name, _, rest = item.partition("=")
+        if not name or not rest:
+            sys.exit("run.py: --config expects NAME=K=V[,K=V...], got %r" % item)
+        if name in ("glibc", "slabdbg", *PEER_LIBS, *DEBUG_CONFIGS) or any(a.name == name for a in allocs):
+            sys.exit("run.py: --config name %r is already used" % name)
+        configs[name] = split_config_env(rest)
+        CONFIG_HELP[name] = "libslabdbg.so preloaded with " + " ".join("%s=%s" % kv for kv in configs[name].items())
+    for name, cenv in configs.items():
+        if os.path.exists(slab):
+            guard = "G" in cenv.get("SLABDBG", "")
+            allocs.append(Allocator(name, os.path.abspath(slab), merge_env(env_extra, cenv),
+                                    timeout_factor=5.0 if guard else 1.0, check_reports=True,
+                                    label="%s %s" % (os.path.basename(slab),
+                                                     " ".join("%s=%s" % kv for kv in cenv.items()))))
+        else:
+            skipped.append("%s (%s not found)" % (name, relpath(os.path.abspath(slab))))
     asan_bins = [p for d in bin_dirs for p in glob.glob(os.path.join(d, "bench_asan_*")) if os.access(p, os.X_OK)]
     if asan_bins:
         cc = compiler_of(build_dir)
@@ -590,12 +699,17 @@ def main():
     else:
         skipped.append("valgrind (not installed: apt-get install -y valgrind)")
 
-    if args.allocators or args.debug_table:
+    if args.allocators or shortcuts:
         if args.debug_table:
             want = list(DEBUG_TABLE)
+        elif args.sampling_table:
+            want = list(SAMPLING_TABLE)
+        elif args.guard_table:
+            want = list(GUARD_TABLE)
         else:
             want = [a.strip() for a in args.allocators.split(",") if a.strip()]
-        valid = {"glibc", "slabdbg", *PEER_LIBS, *DEBUG_CONFIGS, *(kv[0] for kv in parse_kv(args.extra, "--extra"))}
+        valid = {"glibc", "slabdbg", *PEER_LIBS, *DEBUG_CONFIGS, *configs,
+                 *(kv[0] for kv in parse_kv(args.extra, "--extra"))}
         bad = [a for a in want if a not in valid]
         if bad:
             sys.exit("run.py: unknown allocator(s) %s; known: %s" % (", ".join(bad), ", ".join(sorted(valid))))
@@ -851,6 +965,7 @@ def main():
             gm += ["-", "-"]
     rows.append(gm)
 
+    results_names = {a.name for a in allocs}
     libs = ", ".join("%s=%s" % (a.name, a.describe()) for a in allocs)
     envs = " ".join("%s=%s" % kv for kv in env_extra.items())
     odd = [a for a in allocs if a.reps != max_reps]
@@ -868,6 +983,37 @@ def main():
     else:
         print(info)
         print(render(rows, header, False))
+    for pa, pb in pairs:
+        if pa not in results_names or pb not in results_names:
+            continue
+        ph = ["workload", "%s time" % pa, "%s time" % pb, "ratio", "paired ratio [95% interval]",
+              "%s RSS" % pa, "%s RSS" % pb, "extra RSS"]
+        prow, tr_all, dr_all = [], [], []
+        for w in runnable:
+            ma, mb = med.get((w.name, pa)), med.get((w.name, pb))
+            if not ma or not mb:
+                prow.append([w.name] + ["-"] * (len(ph) - 1))
+                continue
+            ra = [r for r in results[w.name][pa] if r.ok]
+            rb = [r for r in results[w.name][pb] if r.ok]
+            paired = [b.time / a.time for a, b in zip(ra, rb)]
+            ci = median_ci(paired)
+            pm = statistics.median(paired) if paired else None
+            tr = mb[0] / ma[0]
+            dmib = (mb[1] - ma[1]) / 1024.0
+            tr_all.append(tr)
+            dr_all.append(dmib)
+            prow.append([w.name, fmt_time(ma[0]), fmt_time(mb[0]), "%.3f" % tr,
+                         ("%.3f [%.3f, %.3f]" % (pm, ci[0], ci[1]) if ci else "%.3f" % pm) if pm else "-",
+                         fmt_rss(ma[1]), fmt_rss(mb[1]), "%+.2f MiB" % dmib])
+        if tr_all:
+            prow.append(["geomean / mean", "", "", "%.3f" % geomean(tr_all), "", "", "",
+                         "%+.2f MiB (max %+.2f)" % (sum(dr_all) / len(dr_all), max(dr_all))])
+        print("\n%s against %s: %s time and %s peak RSS of each; ratio = %s/%s of those; paired ratio = "
+              "median of the per-repetition ratios (runs of the same repetition, interleaved) with a "
+              "distribution-free 95%% interval; extra RSS = %s - %s\n"
+              % (pb, pa, args.stat, args.stat, pb, pa, pb, pa))
+        print(render(prow, ph, args.markdown))
     if skipped:
         print(("\n" if args.markdown else "") + "skipped allocators: " + "; ".join(skipped))
     for a in allocs:
