@@ -555,11 +555,18 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
     }
 #endif
     (void)page;
-    /* Die of the fault, as without us: the default action on return. */
+    /* Die of the fault, as without us.  Raised here rather than by running
+     * the access again: the report's own frees may have made that address
+     * valid memory meanwhile. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
     __sigaction(sig, &dfl, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
     errno = saved;
 }
 
