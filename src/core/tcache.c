@@ -13,7 +13,12 @@ static void tcache_activate(void)
      * does not carve (and touch) a whole batch of them. */
     for (unsigned i = 0; i < NR_KMALLOC; i++) {
         uint32_t max = kmalloc_caches[i].tcache_max;
-        tcache.bins[i].max = max < TCACHE_START ? max : TCACHE_START;
+        /* Objects smaller than a cache line start with a full batch: a few
+         * carved for each thread in turn would share lines between threads
+         * (false sharing), and a batch of them is small anyway. */
+        if (class_size(i) >= 64 && max > TCACHE_START)
+            max = TCACHE_START;
+        tcache.bins[i].max = max;
     }
     tcache.sample_left = sample_interval();
     tcache.state = TCACHE_ACTIVE;
