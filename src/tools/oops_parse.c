@@ -202,36 +202,18 @@ static bool parse_rip(const char *s, struct oops *o)
 /* "CPU: 28 PID: 180 Comm: ksoftirqd/28 Tainted: G OE 4.14.0-generic #1" */
 static bool parse_task(const char *s, struct oops *o)
 {
-    if (!starts(s, "CPU: "))
-        return false;
-    const char *p = s + 5;
-    long long cpu, pid;
-    if (!rp_scan_dec(&p, &cpu))
-        return false;
-    if (starts(p, " UID: ")) { /* 6.x */
-        long long uid;
-        p += 6;
-        if (!rp_scan_dec(&p, &uid))
-            return false;
-    }
-    if (!starts(p, " PID: "))
-        return false;
-    p += 6;
-    if (!rp_scan_dec(&p, &pid))
+    int cpu;
+    long long pid;
+    char comm[sizeof(o->comm)];
+    const char *p;
+    if (!rp_task_line(s, &cpu, &pid, comm, sizeof(comm), &p))
         return false;
     if (o->has_task)
         return true;
     o->has_task = true;
-    o->cpu = cpu >= 0 && cpu < 1 << 20 ? (int)cpu : 0;
+    o->cpu = cpu;
     o->pid = pid;
-    const char *comm = strstr(p, "Comm: ");
-    if (comm) {
-        comm += 6;
-        const char *end = strstr(comm, " Tainted");
-        if (!end)
-            end = strstr(comm, " Not tainted");
-        copy_n(o->comm, sizeof(o->comm), comm, end ? (size_t)(end - comm) : strcspn(comm, " "));
-    }
+    memcpy(o->comm, comm, sizeof(comm));
     /* the release: the first word after the taint that looks like 4.14.0 */
     for (const char *q = strstr(p, "ainted"); q && *q; q++) {
         if (q[-1] == ' ' && isdigit((unsigned char)q[0]) &&

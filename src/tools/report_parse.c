@@ -671,14 +671,17 @@ static bool frame_line(struct slub_parser *p, const char *s)
     return true;
 }
 
-/* "CPU: 0 PID: 0 Comm: swapper/0 Tainted: ..." */
-static bool finder_line(const char *s, struct slub_report *r)
+/* The kernel's task line, "CPU: 28 [UID: 0] PID: 180 Comm: ksoftirqd/28
+ * Tainted: ...": shared by the report and oops parsers.  *rest points after
+ * the PID (where "Comm:" and the taint follow). */
+bool rp_task_line(const char *s, int *cpu, long long *pid, char *comm, size_t comm_size,
+                  const char **rest)
 {
     if (!starts(s, "CPU: "))
         return false;
     const char *p = s + 5;
-    long long cpu, pid;
-    if (!scan_dec(&p, &cpu))
+    long long c;
+    if (!scan_dec(&p, &c))
         return false;
     if (starts(p, " UID: ")) { /* 6.x */
         long long uid;
@@ -689,20 +692,30 @@ static bool finder_line(const char *s, struct slub_report *r)
     if (!starts(p, " PID: "))
         return false;
     p += 6;
-    if (!scan_dec(&p, &pid))
+    if (!scan_dec(&p, pid))
+        return false;
+    *cpu = c >= 0 && c < 1 << 20 ? (int)c : 0;
+    comm[0] = 0;
+    const char *name = strstr(p, "Comm: ");
+    if (name) {
+        name += 6;
+        const char *end = strstr(name, " Tainted");
+        if (!end)
+            end = strstr(name, " Not tainted");
+        copy_n(comm, comm_size, name, end ? (size_t)(end - name) : strcspn(name, " "));
+    }
+    *rest = p;
+    return true;
+}
+
+/* "CPU: 0 PID: 0 Comm: swapper/0 Tainted: ..." */
+static bool finder_line(const char *s, struct slub_report *r)
+{
+    const char *rest;
+    if (!rp_task_line(s, &r->finder_cpu, &r->finder_pid, r->finder_comm, sizeof(r->finder_comm),
+                      &rest))
         return false;
     r->has_finder_ctx = true;
-    r->finder_cpu = cpu >= 0 && cpu < 1 << 20 ? (int)cpu : 0;
-    r->finder_pid = pid;
-    const char *comm = strstr(p, "Comm: ");
-    if (comm) {
-        comm += 6;
-        const char *end = strstr(comm, " Tainted");
-        if (!end)
-            end = strstr(comm, " Not tainted");
-        copy_n(r->finder_comm, sizeof(r->finder_comm), comm,
-               end ? (size_t)(end - comm) : strcspn(comm, " "));
-    }
     return true;
 }
 

@@ -31,6 +31,8 @@
  * (at most 18 digits, optional '-').  Advance *ps past them on success. */
 bool rp_scan_hex(const char **ps, uint64_t *v);
 bool rp_scan_dec(const char **ps, long long *v);
+bool rp_task_line(const char *s, int *cpu, long long *pid, char *comm, size_t comm_size,
+                  const char **rest);
 
 /* Strips a line of its trailing white space and newline and of the
  * prefixes logs add (syslog "Jan 12 16:11:01 host kernel: ", dmesg
