@@ -24,10 +24,7 @@
 
 #define HUGE_HEADER align_up(sizeof(struct segment), PAGE_SIZE_MIN)
 #define HUGE_CACHE_SLOTS 8
-#ifndef HUGE_CACHE_MB
-#define HUGE_CACHE_MB 32
-#endif
-#define HUGE_CACHE_BYTES ((size_t)HUGE_CACHE_MB << 20)
+#define HUGE_CACHE_BYTES ((size_t)32 << 20)
 
 pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 struct segment *huge_list;

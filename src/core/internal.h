@@ -121,7 +121,7 @@ struct segment {
     uint8_t kind;
     uint8_t big_align;                       /* huge: object lies in a later 4 MiB chunk */
     uint64_t free_slices;                    /* SEG_SLABS: bit i set = slice i free */
-    uint64_t dirty_slices; /* free slices whose pages are still resident */
+    uint64_t dirty_slices;                   /* free slices whose pages are still resident */
     size_t map_size;                         /* bytes mapped from the segment start */
     size_t huge_size;                        /* SEG_HUGE: bytes the user asked for */
     struct segment *next, *prev;             /* registry of all segments */
@@ -248,9 +248,16 @@ INTERNAL void caches_unlock_all(void);
 /* Slab operations, cache lock held. */
 INTERNAL struct slab *slab_new(struct kmem_cache *c);
 INTERNAL void slab_put(struct kmem_cache *c, struct slab *s, void *obj);
+INTERNAL void slab_took(struct kmem_cache *c, struct slab *s);
 INTERNAL void list_add_head(struct kmem_cache *c, struct slab *s, enum slab_list l);
 INTERNAL void list_add_tail_partial(struct kmem_cache *c, struct slab *s);
 INTERNAL void list_del(struct kmem_cache *c, struct slab *s);
+
+/* Object i of slab s (after its left red zone, in a debugged cache). */
+static inline uint8_t *slab_object(const struct kmem_cache *c, const struct slab *s, uint32_t i)
+{
+    return (uint8_t *)s->start + (size_t)i * c->stride + c->red_left_pad;
+}
 
 static inline void *fp_get(const struct kmem_cache *c, void *obj)
 {

@@ -85,6 +85,18 @@ struct slab *slab_new(struct kmem_cache *c)
     return s;
 }
 
+/* Accounts for an object just taken from slab s: it is no longer empty,
+ * and goes to the full list when nothing is left in it. */
+void slab_took(struct kmem_cache *c, struct slab *s)
+{
+    if (s->inuse++ == 0)
+        c->nr_empty--;
+    if (s->inuse == s->objects) {
+        list_del(c, s);
+        list_add_head(c, s, SLAB_ON_FULL);
+    }
+}
+
 void slab_put(struct kmem_cache *c, struct slab *s, void *obj)
 {
     if (unlikely(s->isolated)) { /* retired by the debug checks: never reused */

@@ -349,14 +349,9 @@ static void *take_checked(struct kmem_cache *c, struct slab *s)
         next = NULL;
     }
     s->freelist = next;
-    if (s->inuse++ == 0)
-        c->nr_empty--;
+    slab_took(c, s);
     if (corrupt)
         isolate(c, s);
-    else if (s->inuse == s->objects) {
-        list_del(c, s);
-        list_add_head(c, s, SLAB_ON_FULL);
-    }
     return p;
 }
 

@@ -49,7 +49,7 @@ void debug_slab_init(struct kmem_cache *c, struct slab *s)
     bool poison = (c->debug & SLAB_POISON) && !c->ctor;
     /* Objects are linked in address order, so they are handed out in it. */
     for (uint32_t i = s->objects; i-- > 0;) {
-        char *p = s->start + (size_t)i * c->stride + c->red_left_pad;
+        char *p = (char *)slab_object(c, s, i);
         if (c->debug & SLAB_RED_ZONE) {
             memset(p - c->red_left_pad, SLUB_RED_INACTIVE, c->red_left_pad);
             memset(p + c->size, SLUB_RED_INACTIVE, c->inuse - c->size);

@@ -72,7 +72,7 @@ static int validate_slab(struct kmem_cache *c, struct slab *s)
         errors++;
     }
     for (uint32_t i = 0; i < s->objects; i++) {
-        uint8_t *p = (uint8_t *)s->start + (size_t)i * c->stride + c->red_left_pad;
+        uint8_t *p = slab_object(c, s, i);
         bool active = get_info(c, p)->state == OBJ_STATE_ACTIVE;
         if (!debug_check_object(c, s, p, active ? SLUB_RED_ACTIVE : SLUB_RED_INACTIVE))
             errors++;
@@ -155,7 +155,7 @@ unsigned debug_objects_remaining(struct kmem_cache *c)
         for (int l = 0; l < 2 && c->debug; l++)
             for (struct slab *s = l ? c->full : c->partial; s; s = s->next)
                 for (uint32_t i = 0; i < s->objects && s->inuse; i++) {
-                    uint8_t *p = (uint8_t *)s->start + (size_t)i * c->stride + c->red_left_pad;
+                    uint8_t *p = slab_object(c, s, i);
                     if (!object_live(c, p) || b->nr_listed == BUG_MAX_LISTED)
                         continue;
                     b->listed[b->nr_listed] = (uintptr_t)p;
@@ -316,7 +316,7 @@ static void traces_cache(struct kmem_cache *c, void *arg)
         for (int l = 0; l < 2; l++)
             for (struct slab *s = l ? c->full : c->partial; s; s = s->next)
                 for (uint32_t i = 0; i < s->objects && s->inuse; i++) {
-                    uint8_t *p = (uint8_t *)s->start + (size_t)i * c->stride + c->red_left_pad;
+                    uint8_t *p = slab_object(c, s, i);
                     if (object_live(c, p))
                         add_location(loc_table, get_track(c, p, item), now);
                 }
