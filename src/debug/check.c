@@ -63,16 +63,6 @@ static const uint8_t *memchr_inv(const void *start, uint8_t v, size_t n)
     return NULL;
 }
 
-/* Track times: the coarse clock (a few ms of resolution, like the kernel's
- * jiffies) costs a memory read, where the precise one may be a system call
- * on virtual machines. */
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static __thread int32_t cached_tid;
 static int32_t thread_id(void)
 {
@@ -128,7 +118,7 @@ static void set_track(const struct kmem_cache *c, void *p, enum track_item i,
     t->handle = st->handle;
     t->cpu = sched_getcpu();
     t->pid = thread_id();
-    t->when = now_ns();
+    t->when = track_now();
 }
 
 /* ---- checks ----------------------------------------------------------------- */
@@ -218,7 +208,7 @@ static bool should_fail(struct kmem_cache *c)
         return false;
     if (opt.fail_interval <= 0) {
         if (!fail_rng)
-            fail_rng = now_ns() | 1;
+            fail_rng = track_now() | 1;
         fail_rng ^= fail_rng << 13;
         fail_rng ^= fail_rng >> 7;
         fail_rng ^= fail_rng << 17;

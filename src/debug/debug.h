@@ -28,6 +28,8 @@
 #ifndef SLABDBG_DEBUG_H
 #define SLABDBG_DEBUG_H
 
+#include <time.h>
+
 #include "core/internal.h"
 #include "debug/stackdepot.h"
 
@@ -47,6 +49,16 @@ struct track {
     uint32_t pad;
     uint64_t when; /* CLOCK_MONOTONIC, nanoseconds */
 };
+
+/* The clock of track times and ages: the coarse one (a few ms of
+ * resolution, like the kernel's jiffies) costs a memory read, where the
+ * precise one may be a system call on virtual machines. */
+static inline uint64_t track_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #define OBJ_STATE_ACTIVE 0xacac0001u
 #define OBJ_STATE_FREE 0xf4ee0002u

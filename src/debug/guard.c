@@ -101,13 +101,6 @@ static size_t object_align(size_t n)
     return a;
 }
 
-static uint64_t now_coarse(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Fills a track for the calling thread; never with guard_lock held (the
  * unwinder may load code on first use). */
 static void set_track(struct track *t)
@@ -118,7 +111,7 @@ static void set_track(struct track *t)
     t->handle = depot_save(frames, n);
     t->cpu = sched_getcpu();
     t->pid = (int32_t)gettid();
-    t->when = now_coarse();
+    t->when = track_now();
 }
 
 /* Places an object of n bytes, aligned to `align`, in its data pages, and
@@ -307,7 +300,7 @@ uint32_t sample_interval(void)
     if (opt.sample_rate <= 0)
         return UINT32_MAX;
     if (!sample_rng)
-        sample_rng = (now_coarse() ^ ((uint64_t)gettid() << 32)) | 1;
+        sample_rng = (track_now() ^ ((uint64_t)gettid() << 32)) | 1;
     sample_rng ^= sample_rng << 13;
     sample_rng ^= sample_rng >> 7;
     sample_rng ^= sample_rng << 17;

@@ -304,9 +304,7 @@ static void traces_cache(struct kmem_cache *c, void *arg)
     struct traces_arg *ta = arg;
     if (!(c->debug & SLAB_STORE_USER))
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    uint64_t now = track_now();
     struct out o;
     out_init(&o, ta->fd);
     for (enum track_item item = TRACK_ALLOC; item <= TRACK_FREE; item++) {

@@ -136,13 +136,6 @@ static void open_outputs(void)
     status_fd = open_dest(opt.status_file, -1);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* "func+0xoff/0xsize", and in `where` "file:line" when known.  Frames other
  * than the innermost are return addresses: looked up at pc - 1 (the call),
  * printed with the return address's offset, as the kernel prints them. */
@@ -771,7 +764,7 @@ void bugs_flush(void)
     }
     pthread_mutex_lock(&report_lock);
     open_outputs();
-    uint64_t now = now_ns();
+    uint64_t now = track_now();
     for (unsigned i = 0; i < pending->n; i++) {
         struct bug *b = &pending->bug[i];
         bool is_trace = b->kind == BUG_TRACE_ALLOC || b->kind == BUG_TRACE_FREE;
