@@ -277,10 +277,7 @@ void cache_release_empty(struct kmem_cache *c)
         if (s->inuse == 0) {
             list_del(c, s);
             c->nr_empty--;
-            c->nr_slab_frees++;
-            if (c->debug & SLAB_CONSISTENCY_CHECKS)
-                debug_slab_discard(c, s);
-            span_free(s);
+            slab_release(c, s);
         }
         s = next;
     }

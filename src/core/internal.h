@@ -111,10 +111,12 @@ struct slab {
     uint8_t bin;      /* thread-cache bin, NO_BIN if none */
     uint8_t list;     /* enum slab_list */
     uint8_t isolated; /* debug: corrupt freelist, retired for good */
+    void *meta;       /* debug: per-object metadata, out of band (debug/debug.h) */
 };
 
-/* SEG_GUARD: one guarded object (G caches); SEG_POOL: the sampling pool. */
-enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2, SEG_GUARD = 3, SEG_POOL = 4 };
+/* SEG_GUARD: one guarded object (G caches); SEG_POOL: the sampling pool;
+ * SEG_ARENA: the report arena (core/arena.h). */
+enum seg_kind { SEG_SLABS = 1, SEG_HUGE = 2, SEG_GUARD = 3, SEG_POOL = 4, SEG_ARENA = 5 };
 
 struct segment {
     uint32_t magic;
@@ -216,9 +218,8 @@ struct kmem_cache {
     slab_flags_t debug;    /* active debug flags */
     uint32_t red_left_pad; /* Z: left red zone before each object */
     uint32_t inuse;        /* object + right red zone */
-    uint32_t track_offset; /* U: alloc and free tracks */
-    uint32_t info_offset;  /* struct debug_info */
-    uint32_t info_end;     /* metadata ends; padding up to the next slot */
+    uint32_t pad_offset;   /* after the free pointer: padding up to the next slot */
+    uint32_t meta_size;    /* bytes of out-of-band metadata per object */
     bool is_kmalloc;
     uint64_t nr_fail_calls;        /* A: allocations seen */
     struct quarantine *quarantine; /* freed objects held back from reuse */
@@ -247,6 +248,7 @@ INTERNAL void caches_unlock_all(void);
 
 /* Slab operations, cache lock held. */
 INTERNAL struct slab *slab_new(struct kmem_cache *c);
+INTERNAL void slab_release(struct kmem_cache *c, struct slab *s);
 INTERNAL void slab_put(struct kmem_cache *c, struct slab *s, void *obj);
 INTERNAL void slab_took(struct kmem_cache *c, struct slab *s);
 INTERNAL void list_add_head(struct kmem_cache *c, struct slab *s, enum slab_list l);

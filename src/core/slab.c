@@ -78,11 +78,25 @@ struct slab *slab_new(struct kmem_cache *c)
     s->end = s->start + (size_t)c->objects * c->stride;
     s->freelist = NULL;
     s->inuse = 0;
+    if (c->debug && !debug_slab_init(c, s)) {
+        span_free(s);
+        return NULL;
+    }
     c->nr_slab_allocs++;
-    if (c->debug)
-        debug_slab_init(c, s);
     list_add_head(c, s, SLAB_ON_PARTIAL);
     return s;
+}
+
+/* An empty slab goes back to the page layer (not on any list). */
+void slab_release(struct kmem_cache *c, struct slab *s)
+{
+    c->nr_slab_frees++;
+    if (c->debug) {
+        if (c->debug & SLAB_CONSISTENCY_CHECKS)
+            debug_slab_discard(c, s); /* SLUB checks a slab it gives back */
+        debug_slab_release(c, s);
+    }
+    span_free(s);
 }
 
 /* Accounts for an object just taken from slab s: it is no longer empty,
@@ -118,8 +132,5 @@ void slab_put(struct kmem_cache *c, struct slab *s, void *obj)
         list_add_tail_partial(c, s);
         return;
     }
-    c->nr_slab_frees++;
-    if (c->debug & SLAB_CONSISTENCY_CHECKS)
-        debug_slab_discard(c, s); /* SLUB checks a slab it gives back */
-    span_free(s);
+    slab_release(c, s);
 }

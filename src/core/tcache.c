@@ -1,9 +1,27 @@
 /* Thread caches: the slow paths (refill, flush, registration, thread exit). */
+#include <assert.h>
+#include <string.h>
+
 #include "core/tcache.h"
 #include "debug/guard.h"
 
 __thread struct tcache tcache;
 pthread_key_t tcache_key;
+static __thread struct tbin saved_bins[NR_KMALLOC + 1];
+static __thread int saved_state;
+
+void tcache_report_mode(bool entering)
+{
+    if (entering) {
+        memcpy(saved_bins, tcache.bins, sizeof(saved_bins));
+        saved_state = tcache.state;
+        memset(tcache.bins, 0, sizeof(tcache.bins));
+        tcache.state = TCACHE_DEAD;
+    } else {
+        memcpy(tcache.bins, saved_bins, sizeof(saved_bins));
+        tcache.state = saved_state;
+    }
+}
 
 static void tcache_activate(void)
 {

@@ -12,6 +12,7 @@
 #ifndef SLABDBG_CORE_TCACHE_H
 #define SLABDBG_CORE_TCACHE_H
 
+#include "base/report_mode.h"
 #include "core/internal.h"
 
 struct tbin {
@@ -63,5 +64,13 @@ INTERNAL void tcache_free_slow(struct slab *s, void *p);
 INTERNAL void tcache_thread_exit(void *arg);
 INTERNAL void tcache_flush_all(void);
 INTERNAL extern pthread_key_t tcache_key;
+
+/* The hook of report mode (base/report_mode.h): while a thread reports,
+ * its bins are put aside and emptied, so every allocation leaves the fast
+ * path and the slow paths serve it from the report arena; frees of heap
+ * objects made meanwhile go straight back to their slabs.  Leaving puts the
+ * bins back unchanged, so a report made from a signal handler that
+ * interrupted a bin operation leaves that operation to finish as it began. */
+INTERNAL void tcache_report_mode(bool entering);
 
 #endif

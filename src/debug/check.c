@@ -110,10 +110,10 @@ static void snap_stack(const struct kmem_cache *c, struct stack_snap *st)
     }
 }
 
-static void set_track(const struct kmem_cache *c, void *p, enum track_item i,
-                      const struct stack_snap *st)
+static void set_track(const struct kmem_cache *c, const struct slab *s, void *p,
+                      enum track_item i, const struct stack_snap *st)
 {
-    struct track *t = get_track(c, p, i);
+    struct track *t = get_track(c, s, p, i);
     t->addr = st->n ? st->frames[0] : 0;
     t->handle = st->handle;
     t->cpu = sched_getcpu();
@@ -155,7 +155,7 @@ bool debug_check_object(struct kmem_cache *c, struct slab *s, uint8_t *p, uint8_
     if (c->debug & SLAB_RED_ZONE) {
         ok &= check_bytes(c, s, p, "Left Redzone", p - c->red_left_pad, val, c->red_left_pad);
         ok &= check_bytes(c, s, p, "Right Redzone", p + c->size, val, c->inuse - c->size);
-        uint32_t orig = get_info(c, p)->orig_size;
+        uint32_t orig = get_meta(c, s, p)->orig_size;
         if (c->is_kmalloc && val == SLUB_RED_ACTIVE && orig < c->size)
             ok &= check_bytes(c, s, p, "kmalloc Redzone", p + orig, val, c->size - orig);
     } else if ((c->debug & SLAB_POISON) && c->size < c->inuse) {
@@ -167,18 +167,18 @@ bool debug_check_object(struct kmem_cache *c, struct slab *s, uint8_t *p, uint8_
             ok &= check_bytes(c, s, p, "Poison", p, POISON_FREE, c->size - 1);
             ok &= check_bytes(c, s, p, "End Poison", p + c->size - 1, POISON_END, 1);
         }
-        ok &= check_bytes(c, s, p, "Object padding", p + c->info_end, POISON_INUSE,
-                          c->stride - c->red_left_pad - c->info_end);
+        ok &= check_bytes(c, s, p, "Object padding", p + c->pad_offset, POISON_INUSE,
+                          c->stride - c->red_left_pad - c->pad_offset);
     }
     return ok;
 }
 
-static void init_object(struct kmem_cache *c, uint8_t *p, uint8_t val)
+static void init_object(struct kmem_cache *c, struct slab *s, uint8_t *p, uint8_t val)
 {
     if (c->debug & SLAB_RED_ZONE) {
         memset(p - c->red_left_pad, val, c->red_left_pad);
         memset(p + c->size, val, c->inuse - c->size);
-        uint32_t orig = get_info(c, p)->orig_size;
+        uint32_t orig = get_meta(c, s, p)->orig_size;
         if (c->is_kmalloc && val == SLUB_RED_ACTIVE && orig < c->size)
             memset(p + orig, val, c->size - orig);
     }
@@ -186,12 +186,6 @@ static void init_object(struct kmem_cache *c, uint8_t *p, uint8_t val)
         memset(p, POISON_FREE, c->size - 1);
         p[c->size - 1] = POISON_END;
     }
-}
-
-/* A free pointer must be NULL or an object of the same slab. */
-static bool fp_valid(const struct kmem_cache *c, const struct slab *s, const void *fp)
-{
-    return !fp || debug_valid_object(c, s, fp);
 }
 
 /* ---- fault injection (A) ---------------------------------------------------- */
@@ -263,7 +257,7 @@ static void *quarantine_swap(struct kmem_cache *c, void *p)
     struct quarantine *q = quarantine_get(c);
     if (!q)
         return p;
-    get_info(c, p)->state = OBJ_STATE_QUARANTINE;
+    get_meta(c, slab_of_owned(p), p)->state = OBJ_STATE_QUARANTINE;
     q->slot[(q->head + q->count) % q->cap] = p;
     q->count++;
     q->bytes += c->stride;
@@ -273,7 +267,7 @@ static void *quarantine_swap(struct kmem_cache *c, void *p)
     q->head = (q->head + 1) % q->cap;
     q->count--;
     q->bytes -= c->stride;
-    get_info(c, old)->state = OBJ_STATE_FREE;
+    get_meta(c, slab_of_owned(old), old)->state = OBJ_STATE_FREE;
     return old;
 }
 
@@ -287,8 +281,9 @@ void debug_quarantine_drain(struct kmem_cache *c)
         void *old = q->slot[q->head];
         q->head = (q->head + 1) % q->cap;
         q->count--;
-        get_info(c, old)->state = OBJ_STATE_FREE;
-        slab_put(c, slab_of_owned(old), old);
+        struct slab *s = slab_of_owned(old);
+        get_meta(c, s, old)->state = OBJ_STATE_FREE;
+        slab_put(c, s, old);
     }
     q->bytes = 0;
 }
@@ -314,13 +309,23 @@ static void isolate(struct kmem_cache *c, struct slab *s)
     list_add_head(c, s, SLAB_ON_FULL);
 }
 
-/* Takes the first free object of a slab, with F checks on the freelist;
- * NULL when the freelist head itself is corrupt. */
+/* Is fp a free object of slab s?  The state is out of band, so a forged
+ * free pointer can name neither a live object nor anything outside. */
+static bool free_object(const struct kmem_cache *c, const struct slab *s, const void *fp)
+{
+    return debug_valid_object(c, s, fp) && get_meta(c, s, fp)->state == OBJ_STATE_FREE;
+}
+
+/* Takes the first free object of a slab.  Nothing read from the slots is
+ * trusted: the head must be a free object of this slab; its bytes are
+ * checked (red zones, poison, padding: SLUB's order) before its free
+ * pointer, which must be NULL or another free object.  NULL when the head
+ * itself is bad: the slab is then retired.  Whatever the flags, a bad free
+ * pointer is never followed (reported, and the slab retired). */
 static void *take_checked(struct kmem_cache *c, struct slab *s)
 {
-    bool checks = c->debug & SLAB_CONSISTENCY_CHECKS;
     void *p = s->freelist;
-    if (checks && !debug_valid_object(c, s, p)) {
+    if (!free_object(c, s, p)) {
         struct bug *b = bug_new(BUG_FREECHAIN, c->name);
         if (b) {
             b->ptr = (uintptr_t)p;
@@ -329,8 +334,9 @@ static void *take_checked(struct kmem_cache *c, struct slab *s)
         isolate(c, s);
         return NULL;
     }
+    debug_check_object(c, s, p, SLUB_RED_INACTIVE);
     void *next = fp_get(c, p);
-    bool corrupt = checks && !fp_valid(c, s, next);
+    bool corrupt = next && !free_object(c, s, next);
     if (corrupt) {
         struct bug *b = bug_new(BUG_FREEPOINTER, c->name);
         if (b)
@@ -369,13 +375,12 @@ void *debug_alloc(struct kmem_cache *c, size_t orig_size)
         p = take_checked(c, s);
     }
     if (p) {
-        debug_check_object(c, s, p, SLUB_RED_INACTIVE);
-        struct debug_info *info = get_info(c, p);
-        info->orig_size = (uint32_t)(c->is_kmalloc ? orig_size : c->size);
-        info->state = OBJ_STATE_ACTIVE;
-        init_object(c, p, SLUB_RED_ACTIVE);
+        struct obj_meta *m = get_meta(c, s, p);
+        m->orig_size = (uint32_t)(c->is_kmalloc ? orig_size : c->size);
+        m->state = OBJ_STATE_ACTIVE;
+        init_object(c, s, p, SLUB_RED_ACTIVE);
         if (c->debug & SLAB_STORE_USER)
-            set_track(c, p, TRACK_ALLOC, &st);
+            set_track(c, s, p, TRACK_ALLOC, &st);
         if (c->debug & SLAB_TRACE)
             trace(c, s, p, true);
     }
@@ -397,6 +402,8 @@ static void not_freed(enum bug_kind kind, struct kmem_cache *c, struct slab *s, 
     }
 }
 
+/* The pointer first (an object start of this slab, live: its state is out
+ * of band, so no overflow can fake it), then the bytes around it. */
 void debug_free(struct kmem_cache *c, struct slab *s, void *p)
 {
     if (segment_of(s)->kind != SEG_SLABS) {
@@ -408,16 +415,16 @@ void debug_free(struct kmem_cache *c, struct slab *s, void *p)
     pthread_mutex_lock(&c->lock);
     if (!debug_valid_object(c, s, p)) {
         not_freed(BUG_INVALID_POINTER, c, s, p);
-    } else if (get_info(c, p)->state != OBJ_STATE_ACTIVE) {
+    } else if (get_meta(c, s, p)->state != OBJ_STATE_ACTIVE) {
         not_freed(BUG_ALREADY_FREE, c, s, p);
     } else {
         debug_check_object(c, s, p, SLUB_RED_ACTIVE);
         if (c->debug & SLAB_STORE_USER)
-            set_track(c, p, TRACK_FREE, &st);
+            set_track(c, s, p, TRACK_FREE, &st);
         if (c->debug & SLAB_TRACE)
             trace(c, s, p, false);
-        get_info(c, p)->state = OBJ_STATE_FREE;
-        init_object(c, p, SLUB_RED_INACTIVE);
+        get_meta(c, s, p)->state = OBJ_STATE_FREE;
+        init_object(c, s, p, SLUB_RED_INACTIVE);
         void *out = quarantine_swap(c, p);
         if (out)
             slab_put(c, slab_of_owned(out), out);
@@ -426,16 +433,15 @@ void debug_free(struct kmem_cache *c, struct slab *s, void *p)
     bugs_flush();
 }
 
-size_t debug_usable(struct kmem_cache *c, struct slab *s, void *p)
+bool debug_usable(struct kmem_cache *c, struct slab *s, void *p, size_t *size)
 {
     if (segment_of(s)->kind != SEG_SLABS)
-        return guard_usable(s, p);
+        return guard_usable(s, p, size);
     pthread_mutex_lock(&c->lock);
-    size_t n = 0;
-    if (debug_valid_object(c, s, p) && get_info(c, p)->state == OBJ_STATE_ACTIVE)
-        n = get_info(c, p)->orig_size;
+    bool live = debug_valid_object(c, s, p) && get_meta(c, s, p)->state == OBJ_STATE_ACTIVE;
+    *size = live ? get_meta(c, s, p)->orig_size : 0;
     pthread_mutex_unlock(&c->lock);
-    return n;
+    return live;
 }
 
 bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n)
@@ -443,12 +449,12 @@ bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n)
     if (segment_of(s)->kind != SEG_SLABS)
         return false; /* guarded objects move */
     pthread_mutex_lock(&c->lock);
-    bool ok = debug_valid_object(c, s, p) && get_info(c, p)->state == OBJ_STATE_ACTIVE;
+    bool ok = debug_valid_object(c, s, p) && get_meta(c, s, p)->state == OBJ_STATE_ACTIVE;
     if (ok) {
         /* The slack must still be intact before it becomes the caller's. */
         debug_check_object(c, s, p, SLUB_RED_ACTIVE);
-        get_info(c, p)->orig_size = (uint32_t)n;
-        init_object(c, p, SLUB_RED_ACTIVE);
+        get_meta(c, s, p)->orig_size = (uint32_t)n;
+        init_object(c, s, p, SLUB_RED_ACTIVE);
     }
     pthread_mutex_unlock(&c->lock);
     bugs_flush();

@@ -14,13 +14,18 @@
  *                     | right red zone       (Z)  |  to a word boundary, at least a word
  *   p + inuse         +---------------------------+
  *                     | free pointer   (P or ctor)|  outside the object, so poison stays whole
- *   p + track_offset  +---------------------------+
- *                     | alloc track, free track(U)|
- *   p + info_offset   +---------------------------+
- *                     | debug_info: requested size, state
- *   p + info_end      +---------------------------+
+ *   p + pad_offset    +---------------------------+
  *                     | padding              (P)  |  0x5a, up to the next object's red zone
  *                     +---------------------------+
+ *
+ * Unlike SLUB, what the allocator must trust about an object (its state,
+ * the size asked for, the alloc and free tracks) is not behind the object,
+ * where an overflow reaches it first, but out of band: one struct obj_meta
+ * per object in an array of the slab's own (s->meta, mapped apart from the
+ * heap).  An overflow of any length is then reported as the overflow it is,
+ * with the object's true tracks.  The free pointer stays in the slot, as in
+ * SLUB, and is checked after the red zones and poison around it and never
+ * followed unchecked.
  *
  * A debugged cache never uses thread caches: every allocation and free
  * takes the cache lock and runs the checks its flags ask for.
@@ -64,30 +69,43 @@ static inline uint64_t track_now(void)
 #define OBJ_STATE_FREE 0xf4ee0002u
 #define OBJ_STATE_QUARANTINE 0xf4ee0003u
 
-struct debug_info {
+/* Out-of-band metadata of one object; the tracks only with U. */
+struct obj_meta {
     uint32_t orig_size; /* what the caller asked for (kmalloc) */
     uint32_t state;     /* OBJ_STATE_* */
+    struct track track[];
 };
 
-static inline struct track *get_track(const struct kmem_cache *c, void *p, enum track_item i)
+/* Index of object p (a valid object start) in slab s. */
+static inline uint32_t obj_index(const struct kmem_cache *c, const struct slab *s, const void *p)
 {
-    return (struct track *)((char *)p + c->track_offset) + i;
+    return (uint32_t)((size_t)((const char *)p - s->start - c->red_left_pad) / c->stride);
 }
-static inline struct debug_info *get_info(const struct kmem_cache *c, void *p)
+static inline struct obj_meta *get_meta(const struct kmem_cache *c, const struct slab *s,
+                                        const void *p)
 {
-    return (struct debug_info *)((char *)p + c->info_offset);
+    return (struct obj_meta *)((char *)s->meta + (size_t)obj_index(c, s, p) * c->meta_size);
+}
+static inline struct track *get_track(const struct kmem_cache *c, const struct slab *s,
+                                      const void *p, enum track_item i)
+{
+    return &get_meta(c, s, p)->track[i];
 }
 
 /* Layout (cache_setup calls it when flags ask for debugging). */
 INTERNAL void debug_cache_setup(struct kmem_cache *c);
-/* A new slab of a debugged cache: every object initialised and free. */
-INTERNAL void debug_slab_init(struct kmem_cache *c, struct slab *s);
+/* A new slab of a debugged cache: every object initialised and free, its
+ * metadata array mapped.  False when that mapping fails. */
+INTERNAL bool debug_slab_init(struct kmem_cache *c, struct slab *s);
+/* A debugged slab given back: its metadata array goes too. */
+INTERNAL void debug_slab_release(struct kmem_cache *c, struct slab *s);
 
 /* Allocation and free through the debug path (cache lock not held). */
 INTERNAL void *debug_alloc(struct kmem_cache *c, size_t orig_size);
 INTERNAL void debug_free(struct kmem_cache *c, struct slab *s, void *p);
-/* The requested size of a live debugged object (0 if p is not one). */
-INTERNAL size_t debug_usable(struct kmem_cache *c, struct slab *s, void *p);
+/* Is p a live debugged object?  Then *size is its requested size (which
+ * may be 0: malloc(0)). */
+INTERNAL bool debug_usable(struct kmem_cache *c, struct slab *s, void *p, size_t *size);
 /* Grows or shrinks a live kmalloc object within its class. */
 INTERNAL bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n);
 /* free()/realloc() of memory that is not ours, seen with F on. */

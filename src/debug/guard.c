@@ -267,13 +267,11 @@ static struct guard_slot *pool_slot_at(uintptr_t addr, uint32_t *index)
     return &pool->slot[i];
 }
 
-/* Set while this thread reports a fault: the report's own allocations must
- * not take pool slots (the faulting one among them would be opened again). */
-static __thread int in_fault_report;
-
 void *sample_alloc(size_t size)
 {
-    if (!size || size > GPAGE || in_fault_report)
+    /* A report's own allocations never take pool slots (the faulting one
+     * among them would be opened again). */
+    if (!size || size > GPAGE || report_depth)
         return NULL;
     struct track alloc;
     set_track(&alloc);
@@ -394,10 +392,12 @@ void guard_free(struct slab *s, void *p)
     bugs_flush();
 }
 
-size_t guard_usable(struct slab *s, const void *p)
+bool guard_usable(struct slab *s, const void *p, size_t *size)
 {
     struct guard_slot *sl = slot_of(s, p);
-    return sl && sl->state == SLOT_LIVE && sl->object == (uintptr_t)p ? sl->size : 0;
+    bool live = sl && sl->state == SLOT_LIVE && sl->object == (uintptr_t)p;
+    *size = live ? sl->size : 0;
+    return live;
 }
 
 /* ---- faults ------------------------------------------------------------------------ */
@@ -530,10 +530,10 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
         errno = saved;
         return;
     }
-    in_fault_report = 1;
+    report_enter();
     report_fault(sl, addr, uc);
     bugs_flush();
-    in_fault_report = 0;
+    report_leave();
     void *page = (void *)(addr & ~(GPAGE - 1));
 #ifdef REG_EFL
     if (opt.guard_continue) {

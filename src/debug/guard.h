@@ -19,8 +19,8 @@ INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);
 INTERNAL void *sample_alloc(size_t size);
 /* free() of an object in a SEG_GUARD or SEG_POOL segment. */
 INTERNAL void guard_free(struct slab *s, void *p);
-/* Its requested size (0 if p is not a live guarded object). */
-INTERNAL size_t guard_usable(struct slab *s, const void *p);
+/* Is p a live guarded object?  Then *size is its requested size. */
+INTERNAL bool guard_usable(struct slab *s, const void *p, size_t *size);
 /* The sampling interval to count down next (a random value around the
  * sample_rate option; effectively never when sampling is off). */
 INTERNAL uint32_t sample_interval(void);

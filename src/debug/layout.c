@@ -1,5 +1,6 @@
 /* The object layout of debugged caches (drawn in debug.h). */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "debug/debug.h"
 #include "front/options.h"
@@ -13,7 +14,7 @@ void debug_cache_setup(struct kmem_cache *c)
     uint32_t size = c->size;
     uint32_t off = (uint32_t)align_up(size, sizeof(void *));
     /* A red zone of at least a word behind the object, so an overflow
-     * never reaches the free pointer or the tracks first. */
+     * never reaches the free pointer first. */
     if ((f & SLAB_RED_ZONE) && off == size)
         off += sizeof(void *);
     c->inuse = off;
@@ -23,13 +24,10 @@ void debug_cache_setup(struct kmem_cache *c)
     } else {
         c->fp_offset = 0;
     }
-    if (f & SLAB_STORE_USER) {
-        c->track_offset = off;
-        off += 2 * sizeof(struct track);
-    }
-    c->info_offset = off;
-    off += sizeof(struct debug_info);
-    c->info_end = off;
+    c->pad_offset = off;
+    c->meta_size = (uint32_t)sizeof(struct obj_meta);
+    if (f & SLAB_STORE_USER)
+        c->meta_size += 2 * (uint32_t)sizeof(struct track);
     c->red_left_pad = (f & SLAB_RED_ZONE) ? (uint32_t)align_up(sizeof(void *), c->align) : 0;
     c->stride = (uint32_t)align_up(c->red_left_pad + off, c->align);
     c->bin = NO_BIN;
@@ -41,9 +39,20 @@ void debug_cache_setup(struct kmem_cache *c)
         debug_foreign_checks = true;
 }
 
-/* Fills [p, p+n) and the slab's tail: poison, red zones, padding. */
-void debug_slab_init(struct kmem_cache *c, struct slab *s)
+static size_t meta_bytes(const struct kmem_cache *c, const struct slab *s)
 {
+    return align_up((size_t)s->objects * c->meta_size, PAGE_SIZE_MIN);
+}
+
+/* Fills every object of a new slab and the slab's tail: poison, red zones,
+ * padding; maps the metadata array (fresh pages: zero tracks). */
+bool debug_slab_init(struct kmem_cache *c, struct slab *s)
+{
+    void *meta = mmap(NULL, meta_bytes(c, s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (meta == MAP_FAILED)
+        return false;
+    s->meta = meta;
     void *prev = NULL;
     size_t slab_bytes = (size_t)s->nslices << SLICE_SHIFT;
     bool poison = (c->debug & SLAB_POISON) && !c->ctor;
@@ -59,11 +68,8 @@ void debug_slab_init(struct kmem_cache *c, struct slab *s)
             p[c->size - 1] = (char)POISON_END;
         }
         if (c->debug & SLAB_POISON)
-            memset(p + c->info_end, POISON_INUSE, c->stride - c->red_left_pad - c->info_end);
-        if (c->debug & SLAB_STORE_USER)
-            memset(get_track(c, p, TRACK_ALLOC), 0, 2 * sizeof(struct track));
-        get_info(c, p)->orig_size = 0;
-        get_info(c, p)->state = OBJ_STATE_FREE;
+            memset(p + c->pad_offset, POISON_INUSE, c->stride - c->red_left_pad - c->pad_offset);
+        get_meta(c, s, p)->state = OBJ_STATE_FREE;
         if (c->ctor)
             c->ctor(p);
         fp_set(c, p, prev);
@@ -73,4 +79,12 @@ void debug_slab_init(struct kmem_cache *c, struct slab *s)
     s->bump = s->end;
     if (c->debug & SLAB_POISON)
         memset(s->end, POISON_INUSE, (size_t)(s->start + slab_bytes - s->end));
+    return true;
+}
+
+void debug_slab_release(struct kmem_cache *c, struct slab *s)
+{
+    if (s->meta)
+        munmap(s->meta, meta_bytes(c, s));
+    s->meta = NULL;
 }

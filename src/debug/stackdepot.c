@@ -174,13 +174,17 @@ depot_handle_t depot_save(const uintptr_t *frames, unsigned n)
     return handle;
 }
 
+/* A handle is checked before use: it may come from memory the program
+ * could have overwritten (a guarded slot's header, a copy in a report). */
 unsigned depot_fetch(depot_handle_t h, const uintptr_t **frames)
 {
-    if (!h || !depot_arena) {
-        *frames = NULL;
+    *frames = NULL;
+    size_t used = atomic_load_explicit(&depot_used, memory_order_acquire);
+    if (!h || !depot_arena || (size_t)h * 8 + sizeof(struct depot_record) > used)
         return 0;
-    }
     struct depot_record *r = rec_at(h);
+    if (r->nframes > STACK_MAX_FRAMES || (size_t)h * 8 + sizeof(*r) + r->nframes * 8 > used)
+        return 0;
     *frames = r->frames;
     return r->nframes;
 }

@@ -37,7 +37,8 @@ static int validate_slab(struct kmem_cache *c, struct slab *s)
     long nfree = 0, limit = (long)s->objects - (long)s->inuse;
     void *prev = NULL;
     for (void *p = s->freelist; p; p = fp_get(c, p)) {
-        if (!debug_valid_object(c, s, p) || nfree >= limit) {
+        if (!debug_valid_object(c, s, p) || get_meta(c, s, p)->state != OBJ_STATE_FREE ||
+            nfree >= limit) {
             struct bug *b = bug_new(BUG_FREECHAIN, c->name);
             if (b) {
                 b->ptr = (uintptr_t)p;
@@ -73,7 +74,7 @@ static int validate_slab(struct kmem_cache *c, struct slab *s)
     }
     for (uint32_t i = 0; i < s->objects; i++) {
         uint8_t *p = slab_object(c, s, i);
-        bool active = get_info(c, p)->state == OBJ_STATE_ACTIVE;
+        bool active = get_meta(c, s, p)->state == OBJ_STATE_ACTIVE;
         if (!debug_check_object(c, s, p, active ? SLUB_RED_ACTIVE : SLUB_RED_INACTIVE))
             errors++;
     }
@@ -134,9 +135,9 @@ EXPORT int slabdbg_validate(void)
 
 /* ---- kmem_cache_destroy ------------------------------------------------------- */
 
-static bool object_live(struct kmem_cache *c, uint8_t *p)
+static bool object_live(struct kmem_cache *c, struct slab *s, uint8_t *p)
 {
-    return get_info(c, p)->state == OBJ_STATE_ACTIVE;
+    return get_meta(c, s, p)->state == OBJ_STATE_ACTIVE;
 }
 
 /* Reports the live objects of a cache about to be destroyed; returns their
@@ -156,11 +157,11 @@ unsigned debug_objects_remaining(struct kmem_cache *c)
             for (struct slab *s = l ? c->full : c->partial; s; s = s->next)
                 for (uint32_t i = 0; i < s->objects && s->inuse; i++) {
                     uint8_t *p = slab_object(c, s, i);
-                    if (!object_live(c, p) || b->nr_listed == BUG_MAX_LISTED)
+                    if (!object_live(c, s, p) || b->nr_listed == BUG_MAX_LISTED)
                         continue;
                     b->listed[b->nr_listed] = (uintptr_t)p;
                     if (c->debug & SLAB_STORE_USER)
-                        b->listed_alloc[b->nr_listed] = *get_track(c, p, TRACK_ALLOC);
+                        b->listed_alloc[b->nr_listed] = *get_track(c, s, p, TRACK_ALLOC);
                     b->nr_listed++;
                 }
     }
@@ -315,8 +316,8 @@ static void traces_cache(struct kmem_cache *c, void *arg)
             for (struct slab *s = l ? c->full : c->partial; s; s = s->next)
                 for (uint32_t i = 0; i < s->objects && s->inuse; i++) {
                     uint8_t *p = slab_object(c, s, i);
-                    if (object_live(c, p))
-                        add_location(loc_table, get_track(c, p, item), now);
+                    if (object_live(c, s, p))
+                        add_location(loc_table, get_track(c, s, p, item), now);
                 }
         pthread_mutex_unlock(&c->lock);
         if (!loc_table->n)

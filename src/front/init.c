@@ -106,6 +106,7 @@ void slabdbg_init_slow(void)
     cache_setup(&kmem_cache_cache, "kmem_cache", sizeof(struct kmem_cache), 64, SLAB_NO_DEBUG,
                 NULL);
     pthread_key_create(&tcache_key, tcache_thread_exit);
+    report_mode_hook = tcache_report_mode;
     atomic_store_explicit(&init_done, 1, memory_order_release);
     /* The allocator works from here on; these may allocate. */
     pthread_atfork(fork_prepare_all, fork_parent_all, fork_child);

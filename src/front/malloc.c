@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/arena.h"
 #include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
@@ -24,6 +25,8 @@ _Atomic uint64_t stat_foreign_frees;
 /* An empty bin, or a debugged class: `n` is the size asked for. */
 static NOINLINE void *alloc_slow(unsigned cls, size_t n)
 {
+    if (unlikely(report_depth))
+        return arena_alloc(n, 16, false);
     slabdbg_ensure_init();
     struct kmem_cache *c = &kmalloc_caches[cls];
     if (c->debug)
@@ -41,11 +44,19 @@ static inline void *kmalloc_class(unsigned cls, size_t n)
 
 static NOINLINE void *alloc_sampled(size_t n);
 
+/* Above the size classes: a mapping of its own (or the report arena). */
+static NOINLINE void *alloc_large(size_t n, size_t align, bool zero)
+{
+    if (unlikely(report_depth))
+        return arena_alloc(n, align, zero);
+    return huge_alloc(n, align, zero);
+}
+
 static inline void *alloc_unsampled(size_t n)
 {
     if (likely(n <= KMALLOC_MAX))
         return kmalloc_class(size_class(n), n);
-    return huge_alloc(n, 0, false);
+    return alloc_large(n, 0, false);
 }
 
 /* One allocation in sample_rate goes to the guarded pool: a thread-local
@@ -71,6 +82,8 @@ static void free_special(struct slab *s, void *p)
     struct segment *seg = segment_of(s);
     if (seg->kind == SEG_GUARD || seg->kind == SEG_POOL) {
         guard_free(s, p);
+    } else if (seg->kind == SEG_ARENA) {
+        arena_free(p);
     } else if (p == s->start && s->inuse) {
         huge_free(s);
     } else {
@@ -125,17 +138,22 @@ size_t object_usable_size(const void *p)
     if (!s)
         return 0;
     enum seg_kind kind = segment_of(s)->kind;
+    size_t n = 0;
     if (kind == SEG_GUARD || kind == SEG_POOL)
-        return guard_usable(s, p);
+        return guard_usable(s, p, &n) ? n : 0;
+    if (kind == SEG_ARENA)
+        return arena_usable(p);
     if (!s->cache)
         return (const char *)p == s->start && s->inuse ? segment_of(s)->huge_size : 0;
     if (s->cache->debug)
-        return debug_usable(s->cache, s, (void *)p);
+        return debug_usable(s->cache, s, (void *)p, &n) ? n : 0;
     return s->cache->size;
 }
 
 static void *alloc_aligned(size_t align, size_t n)
 {
+    if (unlikely(report_depth))
+        return arena_alloc(n, align, false);
     if (align <= 16) /* a size of at least the alignment gets it everywhere */
         return alloc_any(n < align ? align : n);
     slabdbg_ensure_init();
@@ -145,7 +163,7 @@ static void *alloc_aligned(size_t align, size_t n)
             if (kmalloc_caches[c].align >= align)
                 return kmalloc_class(c, n);
     }
-    return huge_alloc(n, align, false);
+    return alloc_large(n, align, false);
 }
 
 static size_t pow2_ceil(size_t a)
@@ -166,9 +184,12 @@ static void *realloc_any(void *p, size_t n)
     }
     size_t old;
     enum seg_kind kind = segment_of(s)->kind;
-    if (kind == SEG_GUARD || kind == SEG_POOL) {
-        old = guard_usable(s, p);
-        if (!old) { /* not a live object: let free() report it */
+    if (kind == SEG_ARENA) {
+        if (report_depth)
+            return arena_realloc(p, n);
+        old = arena_usable(p);
+    } else if (kind == SEG_GUARD || kind == SEG_POOL) {
+        if (!guard_usable(s, p, &old)) { /* not a live object: let free() report it */
             free_any(p);
             return NULL;
         }
@@ -182,8 +203,7 @@ static void *realloc_any(void *p, size_t n)
             return q;
         old = segment_of(s)->huge_size;
     } else if (s->cache->debug) {
-        old = debug_usable(s->cache, s, p);
-        if (!old) { /* not a live object: let free() report it */
+        if (!debug_usable(s->cache, s, p, &old)) { /* not live: let free() report it */
             free_any(p);
             return NULL;
         }
@@ -224,7 +244,7 @@ EXPORT void *calloc(size_t nmemb, size_t size)
         return NULL;
     }
     if (n > KMALLOC_MAX)
-        return huge_alloc(n, 0, true); /* fresh mappings are already zero */
+        return alloc_large(n, 0, true); /* fresh mappings are already zero */
     void *p = kmalloc_class(size_class(n), n);
     if (likely(p))
         memset(p, 0, n);

@@ -46,7 +46,7 @@ struct bug {
     unsigned objects, inuse;
     uintptr_t object, object_fp;
     /* Layout of the cache, and a copy of the object's slot before repair. */
-    uint32_t red_left_pad, object_size, cache_inuse, info_end, slot_size, orig_size;
+    uint32_t red_left_pad, object_size, cache_inuse, pad_offset, slot_size, orig_size;
     slab_flags_t flags;
     uint32_t snap_len;
     uint8_t snap[BUG_SNAPSHOT];

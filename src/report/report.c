@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/report_mode.h"
 #include "front/options.h"
 #include "report/bug.h"
 #include "report/out.h"
@@ -79,9 +80,9 @@ void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, void *p)
     b->red_left_pad = c->red_left_pad;
     b->object_size = c->size;
     b->cache_inuse = c->inuse;
-    b->info_end = c->info_end;
+    b->pad_offset = c->pad_offset;
     b->slot_size = c->stride;
-    b->orig_size = get_info(c, p)->orig_size;
+    b->orig_size = get_meta(c, s, p)->orig_size;
     /* The slot as it is now: left red zone, object (at most
      * BUG_OBJECT_SHOWN bytes of it), everything behind it. */
     size_t shown = c->size < BUG_OBJECT_SHOWN ? c->size : BUG_OBJECT_SHOWN;
@@ -94,7 +95,7 @@ void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, void *p)
     b->snap_len = (uint32_t)(c->red_left_pad + shown + tail);
     if (c->debug & SLAB_STORE_USER) {
         b->has_tracks = true;
-        memcpy(b->track, get_track(c, p, TRACK_ALLOC), sizeof(b->track));
+        memcpy(b->track, get_track(c, s, p, TRACK_ALLOC), sizeof(b->track));
     }
 }
 
@@ -291,7 +292,7 @@ static void print_trailer(struct out *o, const struct bug *b, uint64_t now)
     }
     /* Free pointer, tracks and info are not shown (as in SLUB); the
      * padding behind them is. */
-    size_t meta = b->info_end - b->object_size;
+    size_t meta = b->pad_offset - b->object_size;
     if (tail_len > meta)
         print_section(o, "Padding  ", tail_addr + meta, tail + meta, tail_len - meta);
 }
@@ -750,6 +751,7 @@ void bugs_flush(void)
         return;
     bool any_bug = false;
     in_report = 1;
+    report_enter();
     /* The code that found them: still the caller, the locks now dropped. */
     uintptr_t frames[STACK_MAX_FRAMES];
     unsigned nframes = 0;
@@ -791,6 +793,7 @@ void bugs_flush(void)
     }
     pending->n = 0;
     pthread_mutex_unlock(&report_lock);
+    report_leave();
     in_report = 0;
     if (any_bug && opt.abort_on_error)
         abort();

@@ -22,6 +22,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "base/report_mode.h"
 #include "report/symbolize.h"
 
 #if !defined(SLABDBG_NO_LIBDW_SUPPORT) && __has_include(<elfutils/libdwfl.h>)
@@ -477,10 +478,12 @@ int symbolize_pc(uintptr_t pc, struct sym_info *out)
     }
 
     sym_busy = true;
+    report_enter(); /* libdw's allocations go to the report arena */
     pthread_mutex_lock(&sym_lock);
     dw_lookup(pc, out);
     dl_lookup(pc, out, true);
     pthread_mutex_unlock(&sym_lock);
+    report_leave();
     sym_busy = false;
     return out->module ? 0 : -1;
 }

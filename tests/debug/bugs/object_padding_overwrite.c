@@ -1,8 +1,9 @@
 /*
  * Object padding overwritten: in a kmalloc-1024 object under FZPU, the
- * slot ends with padding (0x5a) behind the free pointer, the tracks and
- * the debug info (layout in src/debug/debug.h).  One byte written there is
- * found when the object is freed.
+ * slot ends with padding (0x5a) behind the right red zone and the free
+ * pointer (the tracks and the object's state are out of band; layout in
+ * src/debug/debug.h).  One byte written there is found when the object is
+ * freed.
  *
  * The padding offset is computed from the layout structures, and the byte
  * is checked to hold 0x5a before it is overwritten ("padding_found").
@@ -30,9 +31,8 @@ static NOINLINE void release_buffer(char *p)
 int main(int argc, char **argv)
 {
     /* Right red zone of at least a word (the size is word-aligned), free
-     * pointer (P), two tracks (U), debug info: then the padding. */
-    size_t info_end = SIZE + sizeof(void *) + sizeof(void *) + 2 * sizeof(struct track) +
-                      sizeof(struct debug_info);
+     * pointer (P): then the padding. */
+    size_t info_end = SIZE + sizeof(void *) + sizeof(void *);
     char *p = alloc_buffer();
     memset(p, 'p', SIZE);
     unsigned char *q = launder(p);
