@@ -40,7 +40,6 @@ static void tcache_activate(void)
     }
     tcache.sample_left = sample_interval();
     tcache.state = TCACHE_ACTIVE;
-    guard_thread_init();
     /* Registered last: pthread_setspecific may itself allocate (for keys
      * past the first 32), and must then find this thread's cache ready.
      * The value only needs to be non-NULL for the destructor to run. */
@@ -133,5 +132,4 @@ void tcache_thread_exit(void *arg)
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         tcache.bins[i].max = 0;
     tcache_flush_all();
-    guard_thread_exit();
 }

@@ -431,37 +431,6 @@ static struct guard_slot *fault_slot(uintptr_t addr)
     return sl;
 }
 
-static struct sigaction prev_action[3]; /* SIGSEGV, SIGBUS, SIGTRAP: the program's */
-static bool handlers_installed;
-extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
-
-static int slot_index(int sig)
-{
-    return sig == SIGSEGV ? 0 : sig == SIGBUS ? 1 : sig == SIGTRAP ? 2 : -1;
-}
-
-/* Hands a signal that is not ours to the program's handler, or lets the
- * default action happen (the faulting instruction runs again and the
- * kernel applies it). */
-static void chain(int sig, siginfo_t *si, void *ctx)
-{
-    struct sigaction *pa = &prev_action[slot_index(sig)];
-    if ((pa->sa_flags & SA_SIGINFO) && pa->sa_sigaction) {
-        pa->sa_sigaction(sig, si, ctx);
-        return;
-    }
-    if (pa->sa_handler != SIG_DFL && pa->sa_handler != SIG_IGN) {
-        pa->sa_handler(sig);
-        return;
-    }
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    __sigaction(sig, &dfl, NULL);
-    if (sig == SIGTRAP)
-        raise(sig); /* a trap does not repeat: deliver it again */
-}
-
 static __thread void *rearm_page; /* continue mode: page to protect again */
 
 static void report_fault(struct guard_slot *sl, uintptr_t addr, ucontext_t *uc)
@@ -505,181 +474,48 @@ static void report_fault(struct guard_slot *sl, uintptr_t addr, ucontext_t *uc)
     b->frames[0] = b->fault_pc;
 }
 
-static void guard_handler(int sig, siginfo_t *si, void *ctx)
+bool guard_trap(ucontext_t *uc)
 {
-    ucontext_t *uc = ctx;
-    int saved = errno;
-    if (sig == SIGTRAP) {
-        if (!rearm_page) {
-            chain(sig, si, ctx);
-            errno = saved;
-            return;
-        }
-        mprotect(rearm_page, GPAGE, PROT_NONE);
-        rearm_page = NULL;
+    if (!rearm_page)
+        return false;
+    mprotect(rearm_page, GPAGE, PROT_NONE);
+    rearm_page = NULL;
 #ifdef REG_EFL
-        uc->uc_mcontext.gregs[REG_EFL] &= ~0x100; /* trap flag off */
+    uc->uc_mcontext.gregs[REG_EFL] &= ~0x100; /* trap flag off */
+#else
+    (void)uc;
 #endif
-        errno = saved;
-        return;
-    }
+    return true;
+}
+
+bool guard_fault(int sig, siginfo_t *si, ucontext_t *uc, bool *resume)
+{
+    (void)sig;
     uintptr_t addr = (uintptr_t)si->si_addr;
     struct guard_slot *sl = fault_slot(addr);
-    if (!sl) {
-        chain(sig, si, ctx);
-        errno = saved;
-        return;
-    }
+    if (!sl)
+        return false;
     report_enter();
     report_fault(sl, addr, uc);
     bugs_flush();
     report_leave();
-    void *page = (void *)(addr & ~(GPAGE - 1));
+    *resume = false;
 #ifdef REG_EFL
     if (opt.guard_continue) {
         /* Let this access through, then (one instruction later, on the
          * trap) make the page inaccessible again, so the next stray access
          * is reported too. */
+        void *page = (void *)(addr & ~(GPAGE - 1));
         mprotect(page, GPAGE, PROT_READ | PROT_WRITE);
         rearm_page = page;
         uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
-        errno = saved;
-        return;
+        *resume = true;
     }
 #endif
-    (void)page;
-    /* Die of the fault, as without us.  Raised here rather than by running
-     * the access again: the report's own frees may have made that address
-     * valid memory meanwhile. */
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    __sigaction(sig, &dfl, NULL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    raise(sig);
-    errno = saved;
+    return true;
 }
 
-void guard_thread_init(void)
+bool guard_wants_faults(void)
 {
-    if (!handlers_installed)
-        return;
-    stack_t ss;
-    if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE))
-        return; /* the program set one */
-    /* Large: the report symbolizes on it (libdw parses line tables with a
-     * deep stack).  Only the pages used count. */
-    size_t size = ALT_STACK_SIZE;
-    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (m == MAP_FAILED)
-        return;
-    ss.ss_sp = m;
-    ss.ss_size = size;
-    ss.ss_flags = 0;
-    if (sigaltstack(&ss, NULL) < 0)
-        munmap(m, size);
-}
-
-void guard_thread_exit(void)
-{
-    if (!handlers_installed)
-        return;
-    stack_t ss, off = {.ss_flags = SS_DISABLE};
-    if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) &&
-        ss.ss_size == ALT_STACK_SIZE && sigaltstack(&off, NULL) == 0)
-        munmap(ss.ss_sp, ss.ss_size);
-}
-
-void guard_init(void)
-{
-    if (!guard_any && opt.sample_rate <= 0)
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = guard_handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    __sigaction(SIGSEGV, &sa, &prev_action[0]);
-    __sigaction(SIGBUS, &sa, &prev_action[1]);
-    if (opt.guard_continue)
-        __sigaction(SIGTRAP, &sa, &prev_action[2]);
-    handlers_installed = true;
-    guard_thread_init();
-}
-
-/* ---- every thread gets an alternate signal stack ------------------------------------
- * A thread that never allocates would report a fault on its own stack, which
- * may be small; so new threads start through a trampoline that sets the
- * thread up (thread cache and alternate stack, both undone at its exit). */
-
-struct thread_start {
-    void *(*fn)(void *);
-    void *arg;
-};
-
-static void *thread_trampoline(void *p)
-{
-    struct thread_start ts = *(struct thread_start *)p;
-    free(p);
-    tcache_thread_start();
-    return ts.fn(ts.arg);
-}
-
-typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-
-EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-    static pthread_create_fn real;
-    if (!real)
-        real = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
-    if (!real)
-        return EAGAIN;
-    struct thread_start *ts = handlers_installed ? malloc(sizeof(*ts)) : NULL;
-    if (!ts)
-        return real(t, attr, fn, arg);
-    ts->fn = fn;
-    ts->arg = arg;
-    int r = real(t, attr, thread_trampoline, ts);
-    if (r)
-        free(ts);
-    return r;
-}
-
-/* ---- keeping our handler first ------------------------------------------------------
- * A program that installs its own SIGSEGV/SIGBUS handler gets it called for
- * every fault that is not ours; ours stays installed. */
-
-static bool intercepted(int sig)
-{
-    return handlers_installed &&
-           (sig == SIGSEGV || sig == SIGBUS || (sig == SIGTRAP && opt.guard_continue));
-}
-
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
-{
-    if (!intercepted(sig))
-        return __sigaction(sig, act, old);
-    struct sigaction *pa = &prev_action[slot_index(sig)];
-    if (old)
-        *old = *pa;
-    if (act)
-        *pa = *act;
-    return 0;
-}
-
-EXPORT sighandler_t signal(int sig, sighandler_t handler)
-{
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = handler;
-    sa.sa_flags = SA_RESTART; /* glibc's signal() has BSD semantics */
-    sigemptyset(&sa.sa_mask);
-    sigaddset(&sa.sa_mask, sig);
-    if (sigaction(sig, &sa, &old) < 0)
-        return SIG_ERR;
-    return old.sa_handler;
+    return guard_any || opt.sample_rate > 0;
 }

@@ -10,6 +10,9 @@
 #ifndef SLABDBG_DEBUG_GUARD_H
 #define SLABDBG_DEBUG_GUARD_H
 
+#include <signal.h>
+#include <ucontext.h>
+
 #include "core/internal.h"
 
 /* An object of a G cache (`size` as asked). */
@@ -25,11 +28,16 @@ INTERNAL bool guard_usable(struct slab *s, const void *p, size_t *size);
  * sample_rate option; effectively never when sampling is off). */
 INTERNAL uint32_t sample_interval(void);
 
-/* Installs the fault handlers when guard mode or sampling is on (from the
- * library constructor); per-thread alternate signal stacks. */
-INTERNAL void guard_init(void);
-INTERNAL void guard_thread_init(void);
-INTERNAL void guard_thread_exit(void);
+/* Does guard mode or sampling need the fault handler (front/signals.c)? */
+INTERNAL bool guard_wants_faults(void);
+/* A fault at si->si_addr: if it lies in guarded memory, reports it and
+ * returns true; *resume then says whether the access should go through
+ * (guard_continue: the page is opened and the trap flag set) or the
+ * process should die of the fault. */
+INTERNAL bool guard_fault(int sig, siginfo_t *si, ucontext_t *uc, bool *resume);
+/* The single-step trap after an access let through: the page is made
+ * inaccessible again.  False when the trap is not ours. */
+INTERNAL bool guard_trap(ucontext_t *uc);
 
 INTERNAL extern bool guard_any; /* some cache has G */
 INTERNAL extern pthread_mutex_t guard_lock;

@@ -10,4 +10,10 @@ INTERNAL size_t object_usable_size(const void *p);
 INTERNAL void *realloc_foreign(void *p, size_t n);
 INTERNAL extern struct kmem_cache kmem_cache_cache;
 
+/* Signals (front/signals.c): the fault handler and its interpositions. */
+INTERNAL void signals_init(void);
+INTERNAL void signals_fork_prepare(void);
+INTERNAL void signals_fork_parent(void);
+INTERNAL void signals_fork_child(void);
+
 #endif

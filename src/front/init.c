@@ -72,6 +72,7 @@ static void fork_child(void)
     pthread_mutex_init(&page_lock, NULL);
     pthread_mutex_init(&huge_lock, NULL);
     pthread_mutex_init(&guard_lock, NULL);
+    signals_fork_child();
     debug_fork_child();
 }
 
@@ -80,10 +81,12 @@ static void fork_prepare_all(void)
     pthread_mutex_lock(&guard_lock);
     fork_prepare();
     pthread_mutex_lock(&kmem_cache_cache.lock);
+    signals_fork_prepare();
 }
 
 static void fork_parent_all(void)
 {
+    signals_fork_parent();
     pthread_mutex_unlock(&kmem_cache_cache.lock);
     fork_parent();
     pthread_mutex_unlock(&guard_lock);
@@ -188,7 +191,7 @@ __attribute__((constructor)) static void slabdbg_constructor(void)
     slabdbg_ensure_init();
     if (debug_any || guard_any || opt.sample_rate > 0)
         stack_unwinder_init(debug_any || guard_any);
-    guard_init();
+    signals_init();
     validate_signal_setup();
 }
 
