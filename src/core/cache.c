@@ -94,10 +94,14 @@ int cache_setup(struct kmem_cache *c, const char *name, size_t size, size_t alig
         c->fp_offset = (uint32_t)stride;
         stride += sizeof(void *);
     }
+    /* Thread-cached objects hold a link and a free marker: two words. */
+    if (c->is_kmalloc && stride < 2 * sizeof(void *))
+        stride = 2 * sizeof(void *);
     c->align = (uint32_t)align;
     c->stride = (uint32_t)align_up(stride, align);
     cache_geometry(c);
     c->debug = cache_debug_flags(c->name, flags);
+    c->marker = !c->debug && !ctor && c->stride >= 2 * sizeof(void *);
     if (!c->debug)
         return 0;
     uint16_t plain_slices = c->slab_slices;
@@ -153,19 +157,53 @@ void kmalloc_caches_init(void)
     }
 }
 
-/* Takes an object from slab s; cache lock held, s has a free object. */
+/* Is q an object of cache c that was handed out at least once?  For links
+ * read from free objects, which a stray write may have changed. */
+static inline struct slab *cache_object(const struct kmem_cache *c, uintptr_t q)
+{
+    if ((q & LINK_BAD) || !segmap_test((void *)q))
+        return NULL;
+    struct slab *s = slab_of_owned((void *)q);
+    /* Only slabs of regular segments have carved objects: object_start()
+     * fails for huge, guarded and arena memory. */
+    return s && s->cache == c && object_start(s, (void *)q) ? s : NULL;
+}
+
+/* A slab whose freelist is corrupt gives nothing more (its remaining free
+ * objects are lost, never handed out twice) and is never released. */
+static void slab_retire(struct kmem_cache *c, struct slab *s, void *obj)
+{
+    harden_report(BUG_FREEPOINTER, c, s, obj);
+    s->freelist = NULL;
+    s->bump = s->end;
+    s->isolated = 1;
+}
+
+/* Takes an object from slab s; cache lock held, s has a free object.  The
+ * next free pointer is checked before it is believed. */
 static inline void *slab_take(struct kmem_cache *c, struct slab *s)
 {
     void *obj = s->freelist;
     if (obj) {
-        s->freelist = fp_get(c, obj);
+        uintptr_t next = fp_get_raw(c, obj);
+        if (unlikely(next && ((uintptr_t)next - (uintptr_t)s->start >=
+                                  (uintptr_t)(s->end - s->start) ||
+                              !object_start(s, (void *)next))))
+            slab_retire(c, s, obj);
+        else
+            s->freelist = (void *)next;
     } else {
         obj = s->bump;
         s->bump += s->size;
+        s->carved++;
         if (c->ctor)
             c->ctor(obj);
     }
     slab_took(c, s);
+    if (unlikely(s->isolated) && s->list != SLAB_ON_FULL) {
+        list_del(c, s);
+        list_add_head(c, s, SLAB_ON_FULL);
+    }
     return obj;
 }
 
@@ -196,12 +234,13 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
             break;
         do {
             void *obj = slab_take(c, s);
-            *(void **)obj = list; /* thread-cache lists link through word 0 */
+            link_set(obj, list); /* thread-cache lists link through word 0 */
             list = obj;
             got++;
         } while (got < want && s->list == SLAB_ON_PARTIAL);
     }
     pthread_mutex_unlock(&c->lock);
+    bugs_flush();
     *head = list;
     if (!got)
         errno = ENOMEM;
@@ -215,17 +254,68 @@ void *cache_alloc_one(struct kmem_cache *c)
     struct slab *s = cache_partial_or_new(c);
     if (s)
         obj = slab_take(c, s);
+    if (obj && c->marker)
+        ((uintptr_t *)obj)[1] = 0; /* live from here */
     pthread_mutex_unlock(&c->lock);
+    bugs_flush();
     if (!obj)
         errno = ENOMEM;
     return obj;
 }
 
+/* Is obj on its slab's freelist?  Cache lock held; the walk checks every
+ * link and stops at the slab's object count. */
+static bool on_freelist(struct kmem_cache *c, struct slab *s, void *obj)
+{
+    uintptr_t p = (uintptr_t)s->freelist;
+    for (uint32_t n = 0; p && n < s->objects; n++) {
+        if (p == (uintptr_t)obj)
+            return true;
+        if (p - (uintptr_t)s->start >= (uintptr_t)(s->end - s->start) ||
+            !object_start(s, (void *)p))
+            return false;
+        p = fp_get_raw(c, (void *)p);
+    }
+    return false;
+}
+
+/* An object of a cache without thread caching (a named cache, or a thread
+ * that is exiting).  A marked object is checked against its slab's
+ * freelist, where every free object of such a cache is: a double free is
+ * reported and dropped. */
 void cache_free_one(struct kmem_cache *c, struct slab *s, void *obj)
 {
     pthread_mutex_lock(&c->lock);
-    slab_put(c, s, obj);
+    if (c->marker && ((uintptr_t *)obj)[1] == free_marker(obj) &&
+        (c->bin != NO_BIN || on_freelist(c, s, obj)))
+        harden_report(BUG_ALREADY_FREE, c, s, obj);
+    else
+        slab_put(c, s, obj);
     pthread_mutex_unlock(&c->lock);
+    bugs_flush();
+}
+
+/* Puts a list of up to n objects (linked through word 0, as thread caches
+ * and transfer batches link them) back in their slabs; cache lock held.
+ * Each link is checked before it is followed: a list cut by a corrupt link
+ * loses its tail (reported), and never leads anywhere else. */
+static void put_list_locked(struct kmem_cache *c, void *head, unsigned n)
+{
+    if (!head)
+        return;
+    struct slab *s = slab_of_owned(head); /* the head comes from a bin: sound */
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t next = link_next(head);
+        slab_put(c, s, head);
+        if (!next)
+            return;
+        s = cache_object(c, next);
+        if (unlikely(!s)) {
+            harden_report(BUG_FREEPOINTER, c, NULL, head);
+            return;
+        }
+        head = (void *)next;
+    }
 }
 
 /* Objects of a thread-cached class, linked through word 0. */
@@ -237,12 +327,9 @@ void cache_free_list(struct kmem_cache *c, void *head, unsigned n)
         pthread_mutex_unlock(&c->lock);
         return;
     }
-    while (head) {
-        void *next = *(void **)head;
-        slab_put(c, slab_of_owned(head), head);
-        head = next;
-    }
+    put_list_locked(c, head, n);
     pthread_mutex_unlock(&c->lock);
+    bugs_flush();
 }
 
 /* Returns the transfer cache's objects to their slabs; cache lock held. */
@@ -250,11 +337,7 @@ static void xfer_drain_locked(struct kmem_cache *c)
 {
     while (c->nr_xfer) {
         void *head = c->xfer[--c->nr_xfer].head;
-        while (head) {
-            void *next = *(void **)head;
-            slab_put(c, slab_of_owned(head), head);
-            head = next;
-        }
+        put_list_locked(c, head, c->batch);
     }
 }
 
@@ -263,6 +346,7 @@ void cache_drain_xfer(struct kmem_cache *c)
     pthread_mutex_lock(&c->lock);
     xfer_drain_locked(c);
     pthread_mutex_unlock(&c->lock);
+    bugs_flush();
 }
 
 /* Gives every empty slab back to the system. */

@@ -98,21 +98,51 @@ struct quarantine;
 enum slab_list { SLAB_ON_NONE, SLAB_ON_PARTIAL, SLAB_ON_FULL };
 
 struct slab {
-    void *freelist;           /* returned objects, linked at cache->fp_offset */
-    char *start;              /* first object */
-    char *bump;               /* first never-used object */
-    char *end;                /* start + objects * size */
+    /* What free()'s fast path reads, in the first 24 bytes (one line). */
+    char *start;      /* first object */
+    uint32_t carved;  /* objects carved from bump so far (0: nothing to free here) */
+    uint32_t div_mul; /* object_start(): inverse of the odd part of the stride */
+    uint8_t div_shift; /* ... and its power of two */
+    uint8_t bin;       /* thread-cache bin, NO_BIN if none */
+    uint8_t list;      /* enum slab_list */
+    uint8_t isolated;  /* corrupt freelist: retired for good */
+    uint32_t inuse;    /* objects out of the slab (thread caches or users) */
+    void *freelist;    /* returned objects, linked (encoded) at cache->fp_offset */
+    char *bump;        /* first never-used object */
+    char *end;         /* start + objects * size */
     struct kmem_cache *cache; /* NULL for a huge object */
     struct slab *next, *prev; /* the cache's partial or full list */
-    uint32_t inuse;           /* objects out of the slab (thread caches or users) */
     uint32_t objects;
     uint32_t size; /* object stride */
     uint16_t nslices;
-    uint8_t bin;      /* thread-cache bin, NO_BIN if none */
-    uint8_t list;     /* enum slab_list */
-    uint8_t isolated; /* debug: corrupt freelist, retired for good */
-    void *meta;       /* debug: per-object metadata, out of band (debug/debug.h) */
-};
+    void *meta; /* debug: per-object metadata, out of band (debug/debug.h) */
+} __attribute__((aligned(32)));
+
+/* Is p the start of an object of slab s that was carved (handed out at
+ * least once)?  Exact, without a division: with stride = d0 << k (d0 odd),
+ * x = p - start is i * stride exactly when rotr(x * inv(d0), k) == i, and
+ * any other x gives a value at least 2^32 / stride > objects.  Slabs that
+ * are not thread-cached slabs of regular segments (huge, guarded, debug,
+ * arena) keep carved = 0, so the test fails and the caller takes the slow
+ * path. */
+static inline bool object_start(const struct slab *s, const void *p)
+{
+    uint32_t x = (uint32_t)((uintptr_t)p - (uintptr_t)s->start);
+    uint32_t q = x * s->div_mul;
+    q = (q >> s->div_shift) | (q << ((32 - s->div_shift) & 31));
+    return q < s->carved;
+}
+
+/* The constants of object_start() for a stride. */
+static inline void slab_divisor(struct slab *s, uint32_t stride)
+{
+    unsigned k = (unsigned)__builtin_ctz(stride);
+    uint32_t d = stride >> k, inv = d; /* Newton: each step doubles the good bits */
+    for (int i = 0; i < 5; i++)
+        inv *= 2 - d * inv;
+    s->div_mul = inv;
+    s->div_shift = (uint8_t)k;
+}
 
 /* SEG_GUARD: one guarded object (G caches); SEG_POOL: the sampling pool;
  * SEG_ARENA: the report arena (core/arena.h). */
@@ -221,6 +251,7 @@ struct kmem_cache {
     uint32_t pad_offset;   /* after the free pointer: padding up to the next slot */
     uint32_t meta_size;    /* bytes of out-of-band metadata per object */
     bool is_kmalloc;
+    bool marker; /* word 1 of a free object holds free_marker() */
     uint64_t nr_fail_calls;        /* A: allocations seen */
     struct quarantine *quarantine; /* freed objects held back from reuse */
     uint64_t nr_guard_live;        /* G: live objects (each in its own mapping) */
@@ -261,13 +292,61 @@ static inline uint8_t *slab_object(const struct kmem_cache *c, const struct slab
     return (uint8_t *)s->start + (size_t)i * c->stride + c->red_left_pad;
 }
 
+/* ---------------------------------------------------------------------------
+ * Free-list hardening, always on (the kernel's CONFIG_SLAB_FREELIST_HARDENED
+ * and glibc's tcache key, together):
+ *   - every link between free objects (word 0 of a thread-cached object,
+ *     the free pointer of a slab's freelist, transfer batches) is stored
+ *     as next ^ link_key ^ (address of the link >> 12).  A stray write
+ *     into a free object decodes to a value with high bits set or bad
+ *     alignment (all but 2^-20 of values), which is reported as a corrupt
+ *     free pointer instead of being handed out;
+ *   - word 1 of a free object of a class that has one (stride >= 16, no
+ *     constructor) holds free_marker(p) = free_key ^ p, and is cleared when
+ *     the object is handed out: a free of an object whose word 1 holds its
+ *     marker is a double free.  The keys are random per process.
+ */
+INTERNAL extern uintptr_t link_key, free_key;
+#define LINK_BAD (~(((uintptr_t)1 << VA_BITS) - 1) | 7u)
+
+static inline uintptr_t link_encode(const void *slot, const void *next)
+{
+    return (uintptr_t)next ^ link_key ^ ((uintptr_t)slot >> 12);
+}
+static inline uintptr_t link_decode(const void *slot, uintptr_t stored)
+{
+    return stored ^ link_key ^ ((uintptr_t)slot >> 12);
+}
+static inline uintptr_t free_marker(const void *p)
+{
+    return free_key ^ (uintptr_t)p;
+}
+/* Sets the keys (at initialisation, before any object exists). */
+INTERNAL void hardening_init(void);
+
+/* The encoded free pointer of a free object; fp_get returns the decoded
+ * value, which the caller must check before following it. */
+static inline uintptr_t fp_get_raw(const struct kmem_cache *c, void *obj)
+{
+    return link_decode((char *)obj + c->fp_offset, *(uintptr_t *)((char *)obj + c->fp_offset));
+}
 static inline void *fp_get(const struct kmem_cache *c, void *obj)
 {
-    return *(void **)((char *)obj + c->fp_offset);
+    return (void *)fp_get_raw(c, obj);
 }
 static inline void fp_set(const struct kmem_cache *c, void *obj, void *next)
 {
-    *(void **)((char *)obj + c->fp_offset) = next;
+    uintptr_t *slot = (uintptr_t *)((char *)obj + c->fp_offset);
+    *slot = link_encode(slot, next);
+}
+/* Links of thread-cache and transfer lists: word 0. */
+static inline uintptr_t link_next(void *obj)
+{
+    return link_decode(obj, *(uintptr_t *)obj);
+}
+static inline void link_set(void *obj, void *next)
+{
+    *(uintptr_t *)obj = link_encode(obj, next);
 }
 
 /* ---------------------------------------------------------------------------

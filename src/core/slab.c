@@ -78,6 +78,8 @@ struct slab *slab_new(struct kmem_cache *c)
     s->end = s->start + (size_t)c->objects * c->stride;
     s->freelist = NULL;
     s->inuse = 0;
+    s->carved = 0; /* stays 0 in a debugged slab: its frees take the debug path */
+    slab_divisor(s, c->stride);
     if (c->debug && !debug_slab_init(c, s)) {
         span_free(s);
         return NULL;
@@ -117,6 +119,8 @@ void slab_put(struct kmem_cache *c, struct slab *s, void *obj)
         s->inuse--;
         return;
     }
+    if (c->marker)
+        ((uintptr_t *)obj)[1] = free_marker(obj);
     fp_set(c, obj, s->freelist);
     s->freelist = obj;
     if (s->inuse == s->objects) {

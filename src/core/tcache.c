@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "core/tcache.h"
+#include "debug/debug.h"
 #include "debug/guard.h"
+#include "report/bug.h"
 
 __thread struct tcache tcache;
 pthread_key_t tcache_key;
@@ -69,7 +71,15 @@ void *tcache_refill(unsigned cls)
     unsigned got = cache_alloc_batch(c, want, &head);
     if (!got)
         return NULL;
-    b->head = *(void **)head;
+    uintptr_t next = link_next(head);
+    ((uintptr_t *)head)[1] = 0; /* live from here */
+    if (unlikely(next & LINK_BAD)) { /* a batch corrupted in the transfer cache */
+        harden_report(BUG_FREEPOINTER, c, NULL, head);
+        bugs_flush();
+        next = 0;
+        got = 1;
+    }
+    b->head = (void *)next;
     b->count = got - 1;
     if (b->max < c->tcache_max)
         b->max = b->max * 2 < c->tcache_max ? b->max * 2 : c->tcache_max;
@@ -100,13 +110,46 @@ void tcache_free_slow(struct slab *s, void *p)
     }
     unsigned n = b->max / 2 ? b->max / 2 : 1;
     void *head = b->head, *last = head;
-    for (unsigned i = 1; i < n; i++)
-        last = *(void **)last;
-    b->head = *(void **)last;
-    *(void **)last = NULL;
+    for (unsigned i = 1; i < n; i++) {
+        uintptr_t next = link_next(last);
+        if (unlikely(next & LINK_BAD)) {
+            tcache_bin_corrupt(s->bin, last);
+            tcache_push(s->bin, p);
+            return;
+        }
+        last = (void *)next;
+    }
+    uintptr_t rest = link_next(last);
+    if (unlikely(rest & LINK_BAD)) {
+        tcache_bin_corrupt(s->bin, last);
+        tcache_push(s->bin, p);
+        return;
+    }
+    b->head = (void *)rest;
+    link_set(last, NULL);
     b->count -= n;
     cache_free_list(c, head, n);
     tcache_push(s->bin, p);
+}
+
+/* A link of bin `bin` read from `obj` is corrupt (a write after free, most
+ * likely): the bin is emptied (its objects are lost, never handed out
+ * wrongly) and the finding reported. */
+void tcache_bin_corrupt(unsigned bin, void *obj)
+{
+    struct tbin *b = &tcache.bins[bin];
+    b->head = NULL;
+    b->count = 0;
+    harden_report(BUG_FREEPOINTER, &kmalloc_caches[bin], slab_lookup(obj), obj);
+    bugs_flush();
+}
+
+void *tcache_pop_corrupt(unsigned cls)
+{
+    uintptr_t *p = tcache.bins[cls].head;
+    tcache_bin_corrupt(cls, p);
+    p[1] = 0; /* p itself was a sound free object: it is handed out */
+    return p;
 }
 
 void tcache_flush_all(void)

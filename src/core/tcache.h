@@ -31,25 +31,40 @@ struct tcache {
 
 INTERNAL extern __thread struct tcache tcache;
 
-/* Pops an object of class `cls`, or NULL when the bin is empty. */
+INTERNAL void *tcache_pop_corrupt(unsigned cls);
+INTERNAL void tcache_bin_corrupt(unsigned bin, void *obj);
+
+/* Pops an object of class `cls`, or NULL when the bin is empty or its
+ * head's link is corrupt (a write after free changed it; the caller's slow
+ * path then finds the head still there and calls tcache_pop_corrupt).
+ * Word 1 (the free marker) is cleared: the object is live from here.
+ * Both failures leave through the same NULL so that the fast path has a
+ * single exit to the slow path (a tail call, no stack frame). */
 static inline void *tcache_pop(unsigned cls)
 {
     struct tbin *b = &tcache.bins[cls];
-    void *p = b->head;
+    uintptr_t *p = b->head;
     if (likely(p)) {
-        b->head = *(void **)p;
-        b->count--;
+        uintptr_t next = link_next(p);
+        if (likely(!(next & LINK_BAD))) {
+            b->head = (void *)next;
+            b->count--;
+            p[1] = 0;
+            return p;
+        }
     }
-    return p;
+    return NULL;
 }
 
-/* Pushes `p` if the bin has room; false sends the caller to the slow path. */
+/* Pushes `p` (an object start of a thread-cached class, not already free)
+ * if the bin has room; false sends the caller to the slow path. */
 static inline bool tcache_push(unsigned bin, void *p)
 {
     struct tbin *b = &tcache.bins[bin];
     if (unlikely(b->count >= b->max))
         return false;
-    *(void **)p = b->head;
+    ((uintptr_t *)p)[1] = free_marker(p);
+    link_set(p, b->head);
     b->head = p;
     b->count++;
     return true;

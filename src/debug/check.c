@@ -461,11 +461,11 @@ bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n)
     return ok;
 }
 
-/* free() of a pointer that is not ours: with F on for kmalloc caches, say so. */
+/* free() or realloc() of a pointer that is not ours (the stack, static
+ * data, another allocator's memory): reported in every mode, as glibc
+ * reports it; the memory is left alone. */
 void debug_foreign_free(const void *p)
 {
-    if (!debug_foreign_checks)
-        return;
     struct bug *b = bug_new(BUG_OUTSIDE_SLAB, "kmalloc");
     if (b)
         b->ptr = (uintptr_t)p;

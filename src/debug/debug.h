@@ -108,7 +108,7 @@ INTERNAL void debug_free(struct kmem_cache *c, struct slab *s, void *p);
 INTERNAL bool debug_usable(struct kmem_cache *c, struct slab *s, void *p, size_t *size);
 /* Grows or shrinks a live kmalloc object within its class. */
 INTERNAL bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n);
-/* free()/realloc() of memory that is not ours, seen with F on. */
+/* free()/realloc() of memory that is not ours. */
 INTERNAL void debug_foreign_free(const void *p);
 
 /* SLUB's check_object: val is SLUB_RED_ACTIVE or SLUB_RED_INACTIVE. */
@@ -127,9 +127,17 @@ INTERNAL void debug_quarantine_drain(struct kmem_cache *c);
 INTERNAL void debug_cache_destroy(struct kmem_cache *c);
 INTERNAL void debug_print_traces(int fd);
 
+/* A finding of the always-on checks (debug/harden_report.c): recorded for
+ * the next bugs_flush(); any lock may be held.  kind is BUG_ALREADY_FREE,
+ * BUG_INVALID_POINTER, BUG_FREEPOINTER or BUG_OUTSIDE_SLAB; s and p may be
+ * NULL. */
+enum bug_kind;
+INTERNAL void harden_report(enum bug_kind kind, struct kmem_cache *c, struct slab *s,
+                            const void *p);
+/* Prints the findings recorded by this thread (no allocator lock held). */
+INTERNAL void bugs_flush(void);
+
 /* Is there any debugged cache? (fast test for the exit-time work) */
 INTERNAL extern bool debug_any;
-/* Is F on for a kmalloc cache? Then free() of foreign pointers is reported. */
-INTERNAL extern bool debug_foreign_checks;
 
 #endif

@@ -6,7 +6,6 @@
 #include "front/options.h"
 
 bool debug_any;
-bool debug_foreign_checks;
 
 void debug_cache_setup(struct kmem_cache *c)
 {
@@ -35,8 +34,6 @@ void debug_cache_setup(struct kmem_cache *c)
     c->batch = 1;
     c->xfer_max = 0;
     debug_any = true;
-    if (c->is_kmalloc && (f & SLAB_CONSISTENCY_CHECKS))
-        debug_foreign_checks = true;
 }
 
 static size_t meta_bytes(const struct kmem_cache *c, const struct slab *s)

@@ -41,7 +41,9 @@ static int validate_slab(struct kmem_cache *c, struct slab *s)
             nfree >= limit) {
             struct bug *b = bug_new(BUG_FREECHAIN, c->name);
             if (b) {
-                b->ptr = (uintptr_t)p;
+                /* The value as found in memory (what the stray write
+                 * wrote), not its decoding. */
+                b->ptr = prev ? *(uintptr_t *)((char *)prev + c->fp_offset) : (uintptr_t)p;
                 bug_object(b, c, s, prev);
             }
             if (prev)

@@ -104,6 +104,7 @@ void slabdbg_init_slow(void)
         return;
     }
     in_init = 1;
+    hardening_init();
     options_init();
     kmalloc_caches_init();
     cache_setup(&kmem_cache_cache, "kmem_cache", sizeof(struct kmem_cache), 64, SLAB_NO_DEBUG,

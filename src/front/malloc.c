@@ -19,6 +19,7 @@
 #include "debug/debug.h"
 #include "debug/guard.h"
 #include "front/front.h"
+#include "report/bug.h"
 
 _Atomic uint64_t stat_foreign_frees;
 
@@ -27,6 +28,8 @@ static NOINLINE void *alloc_slow(unsigned cls, size_t n)
 {
     if (unlikely(report_depth))
         return arena_alloc(n, 16, false);
+    if (unlikely(tcache.bins[cls].head != NULL)) /* tcache_pop found a corrupt link */
+        return tcache_pop_corrupt(cls);
     slabdbg_ensure_init();
     struct kmem_cache *c = &kmalloc_caches[cls];
     if (c->debug)
@@ -76,7 +79,13 @@ static NOINLINE void *alloc_sampled(size_t n)
     return p ? p : alloc_unsampled(n);
 }
 
-/* free() of a huge object, a guarded one, or a pointer in no slab. */
+static void report_now(enum bug_kind kind, struct kmem_cache *c, struct slab *s, void *p)
+{
+    harden_report(kind, c, s, p);
+    bugs_flush();
+}
+
+/* free() of a huge object, a guarded one, or of memory in no slab. */
 static void free_special(struct slab *s, void *p)
 {
     struct segment *seg = segment_of(s);
@@ -84,17 +93,23 @@ static void free_special(struct slab *s, void *p)
         guard_free(s, p);
     } else if (seg->kind == SEG_ARENA) {
         arena_free(p);
-    } else if (p == s->start && s->inuse) {
-        huge_free(s);
+    } else if (seg->kind == SEG_HUGE && p == s->start) {
+        if (s->inuse)
+            huge_free(s);
+        else /* a freed mapping kept for reuse */
+            report_now(BUG_ALREADY_FREE, NULL, NULL, p);
+    } else if (seg->kind == SEG_HUGE) {
+        report_now(BUG_INVALID_POINTER, NULL, NULL, p);
     } else {
         atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
         debug_foreign_free(p);
     }
 }
 
-/* free() of something that is not a live object of ours in a regular slab:
- * a full bin, a debugged or named cache, a huge or guarded object, a foreign
- * pointer. */
+/* free() of something that is not a free-able object of a thread-cached
+ * slab with room in its bin: a full bin, a debugged or named cache, a
+ * huge or guarded object, and every misuse (not an object start, already
+ * free, not our memory: reported, and the free dropped). */
 static NOINLINE void free_slow(struct slab *s, void *p)
 {
     if (!s) {
@@ -102,29 +117,43 @@ static NOINLINE void free_slow(struct slab *s, void *p)
             return;
         s = huge_lookup_big_align(p);
         if (!s) {
-            /* Not ours (e.g. from the dynamic loader before we took over):
-             * leave it alone rather than corrupt anything. */
+            /* Not ours: the stack, static data, another allocator's block.
+             * Left alone, and said. */
             atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
             debug_foreign_free(p);
             return;
         }
     }
-    if (!s->cache || segment_of(s)->kind != SEG_SLABS) {
+    struct kmem_cache *c = s->cache;
+    if (!c || segment_of(s)->kind != SEG_SLABS) {
         free_special(s, p);
         return;
     }
-    if (s->cache->debug) {
-        debug_free(s->cache, s, p);
+    if (c->debug) {
+        debug_free(c, s, p);
+        return;
+    }
+    if (!object_start(s, p)) {
+        report_now(BUG_INVALID_POINTER, c, s, p);
+        return;
+    }
+    /* Thread-cached classes: the marker alone says it (every free object
+     * of theirs carries it); named caches check their freelist. */
+    if (s->bin != NO_BIN && ((uintptr_t *)p)[1] == free_marker(p)) {
+        report_now(BUG_ALREADY_FREE, c, s, p);
         return;
     }
     tcache_free_slow(s, p);
 }
 
+/* The fast path: an object start of a thread-cached slab, not already free
+ * (its word 1 is not its free marker), into this thread's bin. */
 static inline void free_any(void *p)
 {
     if (likely(segmap_test(p))) {
         struct slab *s = slab_of_owned(p);
-        if (likely(s != NULL) && likely(tcache_push(s->bin, p)))
+        if (likely(s != NULL) && likely(object_start(s, p)) &&
+            likely(((uintptr_t *)p)[1] != free_marker(p)) && likely(tcache_push(s->bin, p)))
             return;
         free_slow(s, p);
         return;
@@ -195,6 +224,7 @@ static void *realloc_any(void *p, size_t n)
         }
     } else if (!s->cache) {
         if (p != s->start || !s->inuse) {
+            free_special(s, p); /* reports the misuse */
             errno = EINVAL;
             return NULL;
         }
@@ -210,6 +240,12 @@ static void *realloc_any(void *p, size_t n)
         if (n <= s->cache->size && n > s->cache->size / 2 && debug_resize(s->cache, s, p, n))
             return p;
     } else {
+        if (!object_start(s, p) ||
+            (s->bin != NO_BIN && ((uintptr_t *)p)[1] == free_marker(p))) {
+            free_slow(s, p); /* reports the misuse; p is left alone */
+            errno = EINVAL;
+            return NULL;
+        }
         old = s->cache->size;
         /* Same class, or shrinking by less than half: stay in place. */
         if (n <= old && (n > old / 2 || old <= 16))

@@ -79,21 +79,21 @@ void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, void *p)
     b->object_fp = (uintptr_t)fp_get(c, p);
     b->red_left_pad = c->red_left_pad;
     b->object_size = c->size;
-    b->cache_inuse = c->inuse;
-    b->pad_offset = c->pad_offset;
-    b->slot_size = c->stride;
-    b->orig_size = get_meta(c, s, p)->orig_size;
+    b->cache_inuse = c->debug ? c->inuse : c->size;
+    b->pad_offset = c->debug ? c->pad_offset : c->size;
+    b->slot_size = c->debug ? c->stride : c->size;
+    b->orig_size = s->meta ? get_meta(c, s, p)->orig_size : c->size;
     /* The slot as it is now: left red zone, object (at most
      * BUG_OBJECT_SHOWN bytes of it), everything behind it. */
     size_t shown = c->size < BUG_OBJECT_SHOWN ? c->size : BUG_OBJECT_SHOWN;
-    size_t tail = c->stride - c->red_left_pad - c->size;
+    size_t tail = c->debug ? c->stride - c->red_left_pad - c->size : 0;
     if (tail > BUG_SNAPSHOT - BUG_OBJECT_SHOWN - c->red_left_pad)
         tail = 0;
     char *slot = (char *)p - c->red_left_pad;
     memcpy(b->snap, slot, c->red_left_pad + shown);
     memcpy(b->snap + c->red_left_pad + shown, (char *)p + c->size, tail);
     b->snap_len = (uint32_t)(c->red_left_pad + shown + tail);
-    if (c->debug & SLAB_STORE_USER) {
+    if ((c->debug & SLAB_STORE_USER) && s->meta) {
         b->has_tracks = true;
         memcpy(b->track, get_track(c, s, p, TRACK_ALLOC), sizeof(b->track));
     }
