@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "core/arena.h"
 
 #define ARENA_MAGIC 0x616e7261u /* "arna" */
@@ -20,7 +21,7 @@ struct arena_hdr {
 };
 _Static_assert(sizeof(struct arena_hdr) == ARENA_HDR, "the header keeps 16-byte alignment");
 
-pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 9 (base/lock.h) */
 static void *free_list[ARENA_NCLASSES]; /* arena_lock */
 static char *bump, *bump_end;           /* arena_lock: the current chunk */
 static _Atomic size_t mapped;
@@ -109,9 +110,9 @@ void *arena_alloc(size_t size, size_t align, bool zero)
     unsigned cls = ARENA_MIN_SHIFT;
     while (((size_t)1 << cls) < need)
         cls++;
-    pthread_mutex_lock(&arena_lock);
+    lock(&arena_lock, LOCK_ARENA);
     char *b = block_take(cls);
-    pthread_mutex_unlock(&arena_lock);
+    unlock(&arena_lock, LOCK_ARENA);
     if (!b) {
         errno = ENOMEM;
         return NULL;
@@ -152,11 +153,11 @@ void arena_free(void *p)
         os_unmap(seg, seg->map_size);
         return;
     }
-    pthread_mutex_lock(&arena_lock);
+    lock(&arena_lock, LOCK_ARENA);
     void **head = &free_list[h->cls - ARENA_MIN_SHIFT];
     *(void **)block = *head;
     *head = block;
-    pthread_mutex_unlock(&arena_lock);
+    unlock(&arena_lock, LOCK_ARENA);
 }
 
 size_t arena_usable(const void *p)

@@ -30,7 +30,7 @@ INTERNAL size_t arena_usable(const void *p);
 /* Bytes the arena holds from the system, for statistics. */
 INTERNAL size_t arena_mapped(void);
 
-/* Lock order: arena_lock is a leaf (taken last, nothing taken under it). */
+/* Lock order 9 (base/lock.h): nothing is taken under it. */
 INTERNAL extern pthread_mutex_t arena_lock;
 
 #endif

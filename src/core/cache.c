@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "core/internal.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
@@ -24,7 +25,7 @@
 #define XFER_BYTES ((size_t)64 << 10) /* a class's transfer cache, in bytes */
 
 struct kmem_cache kmalloc_caches[NR_KMALLOC];
-pthread_mutex_t cache_list_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t cache_list_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 1 (base/lock.h) */
 struct kmem_cache *cache_list; /* named caches, newest first */
 
 /* Slab size: the first run of slices that wastes at most 1/16 of the slab,
@@ -220,10 +221,10 @@ static struct slab *cache_partial_or_new(struct kmem_cache *c)
 
 unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     if (c->nr_xfer && want == c->batch) {
         *head = c->xfer[--c->nr_xfer].head;
-        pthread_mutex_unlock(&c->lock);
+        unlock(&c->lock, LOCK_CACHE);
         return want;
     }
     void *list = NULL;
@@ -239,7 +240,7 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
             got++;
         } while (got < want && s->list == SLAB_ON_PARTIAL);
     }
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
     *head = list;
     if (!got)
@@ -249,14 +250,14 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
 
 void *cache_alloc_one(struct kmem_cache *c)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     void *obj = NULL;
     struct slab *s = cache_partial_or_new(c);
     if (s)
         obj = slab_take(c, s);
     if (obj && c->marker)
         ((uintptr_t *)obj)[1] = 0; /* live from here */
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
     if (!obj)
         errno = ENOMEM;
@@ -285,13 +286,13 @@ static bool on_freelist(struct kmem_cache *c, struct slab *s, void *obj)
  * reported and dropped. */
 void cache_free_one(struct kmem_cache *c, struct slab *s, void *obj)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     if (c->marker && ((uintptr_t *)obj)[1] == free_marker(obj) &&
         (c->bin != NO_BIN || on_freelist(c, s, obj)))
         harden_report(BUG_ALREADY_FREE, c, s, obj);
     else
         slab_put(c, s, obj);
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
 
@@ -321,14 +322,14 @@ static void put_list_locked(struct kmem_cache *c, void *head, unsigned n)
 /* Objects of a thread-cached class, linked through word 0. */
 void cache_free_list(struct kmem_cache *c, void *head, unsigned n)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     if (n == c->batch && c->nr_xfer < c->xfer_max) {
         c->xfer[c->nr_xfer++].head = head;
-        pthread_mutex_unlock(&c->lock);
+        unlock(&c->lock, LOCK_CACHE);
         return;
     }
     put_list_locked(c, head, n);
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
 
@@ -343,16 +344,16 @@ static void xfer_drain_locked(struct kmem_cache *c)
 
 void cache_drain_xfer(struct kmem_cache *c)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     xfer_drain_locked(c);
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
 
 /* Gives every empty slab back to the system. */
 void cache_release_empty(struct kmem_cache *c)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     xfer_drain_locked(c);
     debug_quarantine_drain(c);
     struct slab *s = c->partial;
@@ -365,29 +366,17 @@ void cache_release_empty(struct kmem_cache *c)
         }
         s = next;
     }
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
 
 /* fork(): every cache lock, then the page and huge locks, in one order. */
-void caches_lock_all(void)
+/* fork(): every cache lock (level LOCK_CACHE; cache_list_lock, which the
+ * caller takes first, keeps the list of named caches still). */
+void caches_fork(enum fork_phase phase)
 {
-    pthread_mutex_lock(&cache_list_lock);
     for (unsigned i = 0; i < NR_KMALLOC; i++)
-        pthread_mutex_lock(&kmalloc_caches[i].lock);
+        fork_lock(&kmalloc_caches[i].lock, phase);
     for (struct kmem_cache *c = cache_list; c; c = c->next)
-        pthread_mutex_lock(&c->lock);
-    pthread_mutex_lock(&page_lock);
-    pthread_mutex_lock(&huge_lock);
-}
-
-void caches_unlock_all(void)
-{
-    pthread_mutex_unlock(&huge_lock);
-    pthread_mutex_unlock(&page_lock);
-    for (struct kmem_cache *c = cache_list; c; c = c->next)
-        pthread_mutex_unlock(&c->lock);
-    for (unsigned i = 0; i < NR_KMALLOC; i++)
-        pthread_mutex_unlock(&kmalloc_caches[i].lock);
-    pthread_mutex_unlock(&cache_list_lock);
+        fork_lock(&c->lock, phase);
 }

@@ -20,13 +20,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "base/lock.h"
 #include "core/internal.h"
 
 #define HUGE_HEADER align_up(sizeof(struct segment), PAGE_SIZE_MIN)
 #define HUGE_CACHE_SLOTS 8
 #define HUGE_CACHE_BYTES ((size_t)32 << 20)
 
-pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 6 (base/lock.h) */
 struct segment *huge_list;
 _Atomic uint64_t stat_huge_allocs, stat_huge_cache_hits, stat_huge_cache_flushes;
 
@@ -93,9 +94,9 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     bool fresh = false;
 
     if (!big_align) {
-        pthread_mutex_lock(&huge_lock);
+        lock(&huge_lock, LOCK_HUGE);
         seg = huge_cache_take(offset, size);
-        pthread_mutex_unlock(&huge_lock);
+        unlock(&huge_lock, LOCK_HUGE);
         if (seg)
             atomic_fetch_add_explicit(&stat_huge_cache_hits, 1, memory_order_relaxed);
     }
@@ -125,11 +126,11 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     else if (zero)
         memset(s->start, 0, size);
 
-    pthread_mutex_lock(&huge_lock);
+    lock(&huge_lock, LOCK_HUGE);
     huge_link(seg);
     if (!big_align)
         segmap_set(seg, true);
-    pthread_mutex_unlock(&huge_lock);
+    unlock(&huge_lock, LOCK_HUGE);
     atomic_fetch_add_explicit(&stat_huge_allocs, 1, memory_order_relaxed);
     return s->start;
 }
@@ -137,9 +138,9 @@ void *huge_alloc(size_t size, size_t align, bool zero)
 void huge_free(struct slab *s)
 {
     struct segment *seg = segment_of(s);
-    pthread_mutex_lock(&huge_lock);
+    lock(&huge_lock, LOCK_HUGE);
     if (s->inuse == 0) { /* already free: leave it alone */
-        pthread_mutex_unlock(&huge_lock);
+        unlock(&huge_lock, LOCK_HUGE);
         return;
     }
     s->inuse = 0;
@@ -161,7 +162,7 @@ void huge_free(struct slab *s)
             if (!huge_cache[i]) {
                 huge_cache[i] = seg;
                 huge_cache_bytes += seg->map_size;
-                pthread_mutex_unlock(&huge_lock);
+                unlock(&huge_lock, LOCK_HUGE);
                 return;
             }
         }
@@ -172,12 +173,12 @@ void huge_free(struct slab *s)
         os_unmap(old, old->map_size);
         huge_cache[0] = seg;
         huge_cache_bytes += seg->map_size;
-        pthread_mutex_unlock(&huge_lock);
+        unlock(&huge_lock, LOCK_HUGE);
         return;
     }
     if (!seg->big_align)
         segmap_set(seg, false);
-    pthread_mutex_unlock(&huge_lock);
+    unlock(&huge_lock, LOCK_HUGE);
     os_unmap(seg, seg->map_size);
 }
 
@@ -186,7 +187,7 @@ void huge_free(struct slab *s)
  * a huge object that has not come back. */
 void huge_cache_flush(void)
 {
-    pthread_mutex_lock(&huge_lock);
+    lock(&huge_lock, LOCK_HUGE);
     if (huge_cache_bytes)
         atomic_fetch_add_explicit(&stat_huge_cache_flushes, 1, memory_order_relaxed);
     for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
@@ -198,7 +199,7 @@ void huge_cache_flush(void)
         }
     }
     huge_cache_bytes = 0;
-    pthread_mutex_unlock(&huge_lock);
+    unlock(&huge_lock, LOCK_HUGE);
 }
 
 size_t huge_usable(const struct slab *s)
@@ -239,13 +240,13 @@ void *huge_realloc(struct slab *s, void *p, size_t size)
     size_t new_map = align_up(offset + size, PAGE_SIZE_MIN);
     if (new_map < size)
         return NULL;
-    pthread_mutex_lock(&huge_lock);
+    lock(&huge_lock, LOCK_HUGE);
     if (mremap(seg, seg->map_size, new_map, 0) == MAP_FAILED) {
         /* Cannot resize in place: reserve an aligned range and move there. */
         void *dst = os_map_aligned(new_map, SEG_SIZE);
         if (!dst ||
             mremap(seg, seg->map_size, new_map, MREMAP_MAYMOVE | MREMAP_FIXED, dst) == MAP_FAILED) {
-            pthread_mutex_unlock(&huge_lock);
+            unlock(&huge_lock, LOCK_HUGE);
             if (dst)
                 os_unmap(dst, new_map);
             return NULL;
@@ -257,20 +258,20 @@ void *huge_realloc(struct slab *s, void *p, size_t size)
     seg->map_size = new_map;
     seg->huge_size = size;
     huge_rebase(seg, offset);
-    pthread_mutex_unlock(&huge_lock);
+    unlock(&huge_lock, LOCK_HUGE);
     return seg->slabs[0].start;
 }
 
 struct slab *huge_lookup_big_align(const void *p)
 {
     struct slab *found = NULL;
-    pthread_mutex_lock(&huge_lock);
+    lock(&huge_lock, LOCK_HUGE);
     for (struct segment *seg = huge_list; seg; seg = seg->next) {
         if (seg->big_align && seg->slabs[0].start == p) {
             found = &seg->slabs[0];
             break;
         }
     }
-    pthread_mutex_unlock(&huge_lock);
+    unlock(&huge_lock, LOCK_HUGE);
     return found;
 }

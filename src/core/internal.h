@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/lock.h"
 #include "slabdbg.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -224,7 +225,7 @@ struct xfer_batch {
 };
 
 struct kmem_cache {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* lock order 4, LOCK_CACHE (base/lock.h): never two at once */
     struct slab *partial, *partial_tail; /* slabs with free objects; empty ones at the tail */
     struct slab *full;
     uint32_t nr_partial, nr_full, nr_empty;
@@ -274,8 +275,7 @@ INTERNAL void cache_free_list(struct kmem_cache *c, void *head, unsigned n);
 INTERNAL void cache_free_one(struct kmem_cache *c, struct slab *s, void *obj);
 INTERNAL void cache_drain_xfer(struct kmem_cache *c);
 INTERNAL void cache_release_empty(struct kmem_cache *c);
-INTERNAL void caches_lock_all(void);
-INTERNAL void caches_unlock_all(void);
+INTERNAL void caches_fork(enum fork_phase phase);
 
 /* Slab operations, cache lock held. */
 INTERNAL struct slab *slab_new(struct kmem_cache *c);

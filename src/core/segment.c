@@ -6,10 +6,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "base/lock.h"
 #include "core/internal.h"
 
 _Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
-pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 5 (base/lock.h) */
 struct segment *segment_list;
 static struct segment *segment_avail; /* segments with a free slice, page_lock */
 static unsigned nr_empty_segments;
@@ -170,7 +171,7 @@ static void purge_dirty(void)
 
 struct slab *span_alloc(unsigned n)
 {
-    pthread_mutex_lock(&page_lock);
+    lock(&page_lock, LOCK_PAGE);
     struct segment *seg;
     int at = -1;
     /* Dirty runs first (no page faults), then any free run. */
@@ -185,7 +186,7 @@ struct slab *span_alloc(unsigned n)
         huge_cache_flush();
         seg = segment_new();
         if (!seg) {
-            pthread_mutex_unlock(&page_lock);
+            unlock(&page_lock, LOCK_PAGE);
             errno = ENOMEM;
             return NULL;
         }
@@ -207,7 +208,7 @@ struct slab *span_alloc(unsigned n)
     s->start = (char *)seg + ((size_t)at << SLICE_SHIFT);
     for (unsigned i = 0; i < n; i++)
         seg->slice_slab[at + i] = s;
-    pthread_mutex_unlock(&page_lock);
+    unlock(&page_lock, LOCK_PAGE);
     return s;
 }
 
@@ -216,7 +217,7 @@ void span_free(struct slab *s)
     struct segment *seg = segment_of(s);
     unsigned at = (unsigned)(((uintptr_t)s->start & SEG_MASK) >> SLICE_SHIFT);
     unsigned n = s->nslices;
-    pthread_mutex_lock(&page_lock);
+    lock(&page_lock, LOCK_PAGE);
     for (unsigned i = 0; i < n; i++)
         seg->slice_slab[at + i] = NULL;
     s->cache = NULL;
@@ -236,5 +237,5 @@ void span_free(struct slab *s)
     }
     if (dirty_total > dirty_limit())
         purge_dirty();
-    pthread_mutex_unlock(&page_lock);
+    unlock(&page_lock, LOCK_PAGE);
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
 #include "front/options.h"
@@ -357,11 +358,14 @@ void *debug_alloc(struct kmem_cache *c, size_t orig_size)
         errno = ENOMEM;
         return NULL;
     }
-    if (c->debug & SLAB_GUARD)
-        return guard_alloc(c, c->is_kmalloc ? orig_size : c->size);
+    if (c->debug & SLAB_GUARD) {
+        void *g = guard_alloc(c, c->is_kmalloc ? orig_size : c->size);
+        if (g)
+            return g;
+    }
     struct stack_snap st;
     snap_stack(c, &st);
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     uint8_t *p = NULL;
     struct slab *s = NULL;
     while (!p) {
@@ -384,7 +388,7 @@ void *debug_alloc(struct kmem_cache *c, size_t orig_size)
         if (c->debug & SLAB_TRACE)
             trace(c, s, p, true);
     }
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
     if (!p)
         errno = ENOMEM;
@@ -412,7 +416,7 @@ void debug_free(struct kmem_cache *c, struct slab *s, void *p)
     }
     struct stack_snap st;
     snap_stack(c, &st);
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     if (!debug_valid_object(c, s, p)) {
         not_freed(BUG_INVALID_POINTER, c, s, p);
     } else if (get_meta(c, s, p)->state != OBJ_STATE_ACTIVE) {
@@ -429,7 +433,7 @@ void debug_free(struct kmem_cache *c, struct slab *s, void *p)
         if (out)
             slab_put(c, slab_of_owned(out), out);
     }
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
 
@@ -437,10 +441,10 @@ bool debug_usable(struct kmem_cache *c, struct slab *s, void *p, size_t *size)
 {
     if (segment_of(s)->kind != SEG_SLABS)
         return guard_usable(s, p, size);
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     bool live = debug_valid_object(c, s, p) && get_meta(c, s, p)->state == OBJ_STATE_ACTIVE;
     *size = live ? get_meta(c, s, p)->orig_size : 0;
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     return live;
 }
 
@@ -448,7 +452,7 @@ bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n)
 {
     if (segment_of(s)->kind != SEG_SLABS)
         return false; /* guarded objects move */
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     bool ok = debug_valid_object(c, s, p) && get_meta(c, s, p)->state == OBJ_STATE_ACTIVE;
     if (ok) {
         /* The slack must still be intact before it becomes the caller's. */
@@ -456,7 +460,7 @@ bool debug_resize(struct kmem_cache *c, struct slab *s, void *p, size_t n)
         get_meta(c, s, p)->orig_size = (uint32_t)n;
         init_object(c, s, p, SLUB_RED_ACTIVE);
     }
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
     return ok;
 }

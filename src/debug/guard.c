@@ -41,6 +41,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
@@ -75,7 +76,7 @@ struct pool {
 };
 
 bool guard_any;
-pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 7 (base/lock.h) */
 static struct segment *pool_seg;
 static struct pool *pool;
 static _Atomic unsigned alternate;
@@ -143,6 +144,21 @@ static bool want_left(void)
     return false;
 }
 
+/* Says once that guarded memory could not be mapped or protected (the
+ * process is near vm.max_map_count, or out of memory): from then on the
+ * objects that would have been guarded are ordinary ones. */
+static void guard_map_failed(const char *what)
+{
+    static _Atomic int said;
+    if (atomic_exchange(&said, 1))
+        return;
+    char msg[160] = "guard pages: ";
+    strncat(msg, what, sizeof(msg) - strlen(msg) - 1);
+    strncat(msg, " failed (vm.max_map_count or memory); objects go unguarded while it lasts",
+            sizeof(msg) - strlen(msg) - 1);
+    options_warn(msg);
+}
+
 /* ---- G caches ---------------------------------------------------------------- */
 
 void *guard_alloc(struct kmem_cache *c, size_t size)
@@ -153,12 +169,16 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
     set_track(&alloc);
     struct segment *seg = os_map_aligned(map, SEG_SIZE);
     if (!seg) {
-        errno = ENOMEM;
+        guard_map_failed("mapping a guarded object");
         return NULL;
     }
     char *guard_lo = (char *)seg + GUARD_HDR;
-    mprotect(guard_lo, GPAGE, PROT_NONE);
-    mprotect(guard_lo + GPAGE + data_len, GPAGE, PROT_NONE);
+    if (mprotect(guard_lo, GPAGE, PROT_NONE) != 0 ||
+        mprotect(guard_lo + GPAGE + data_len, GPAGE, PROT_NONE) != 0) {
+        os_unmap(seg, map);
+        guard_map_failed("protecting a guard page");
+        return NULL;
+    }
     seg->magic = SEG_MAGIC;
     seg->kind = SEG_GUARD;
     seg->map_size = map;
@@ -229,7 +249,10 @@ static bool pool_create(void)
     struct segment *seg = os_map_aligned(size, SEG_SIZE);
     if (!seg)
         return false;
-    mprotect((char *)seg + hdr, size - hdr, PROT_NONE);
+    if (mprotect((char *)seg + hdr, size - hdr, PROT_NONE) != 0) {
+        os_unmap(seg, size);
+        return false;
+    }
     seg->magic = SEG_MAGIC;
     seg->kind = SEG_POOL;
     seg->map_size = size;
@@ -267,27 +290,36 @@ static struct guard_slot *pool_slot_at(uintptr_t addr, uint32_t *index)
     return &pool->slot[i];
 }
 
-void *sample_alloc(size_t size)
+void *sample_alloc(size_t size, size_t align)
 {
     /* A report's own allocations never take pool slots (the faulting one
      * among them would be opened again). */
-    if (!size || size > GPAGE || report_depth)
+    if (!size || size > GPAGE || align > GPAGE || report_depth)
         return NULL;
     struct track alloc;
     set_track(&alloc);
-    pthread_mutex_lock(&guard_lock);
-    if ((!pool && !pool_create()) || !pool->count) {
-        pthread_mutex_unlock(&guard_lock);
+    lock(&guard_lock, LOCK_GUARD);
+    if ((!pool && !pool_create()) || !pool || !pool->count) {
+        unlock(&guard_lock, LOCK_GUARD);
         return NULL;
     }
     uint32_t i = pool->fifo[pool->head];
     pool->head = (pool->head + 1) % pool->nslots;
     pool->count--;
     struct guard_slot *sl = &pool->slot[i];
-    mprotect(sl->data, GPAGE, PROT_READ | PROT_WRITE);
+    if (mprotect(sl->data, GPAGE, PROT_READ | PROT_WRITE) != 0) {
+        /* The slot stays closed: give it back, allocate normally.  Never
+         * write into it (that would be our own fault, not the program's). */
+        pool->fifo[(pool->head + pool->count) % pool->nslots] = i;
+        pool->count++;
+        unlock(&guard_lock, LOCK_GUARD);
+        guard_map_failed("opening a sampled slot");
+        return NULL;
+    }
     sl->cache = &kmalloc_caches[size_class(size)];
-    slot_place(sl, size, object_align(size), want_left(), &alloc);
-    pthread_mutex_unlock(&guard_lock);
+    size_t a = object_align(size);
+    slot_place(sl, size, align > a ? align : a, want_left(), &alloc);
+    unlock(&guard_lock, LOCK_GUARD);
     return (void *)sl->object;
 }
 
@@ -360,10 +392,10 @@ void guard_free(struct slab *s, void *p)
 {
     struct track freed;
     set_track(&freed);
-    pthread_mutex_lock(&guard_lock);
+    lock(&guard_lock, LOCK_GUARD);
     struct guard_slot *sl = slot_of(s, p);
     if (!sl) {
-        pthread_mutex_unlock(&guard_lock);
+        unlock(&guard_lock, LOCK_GUARD);
         debug_foreign_free(p);
         return;
     }
@@ -388,7 +420,7 @@ void guard_free(struct slab *s, void *p)
             pool->count++;
         }
     }
-    pthread_mutex_unlock(&guard_lock);
+    unlock(&guard_lock, LOCK_GUARD);
     bugs_flush();
 }
 

@@ -15,11 +15,12 @@
 
 #include "core/internal.h"
 
-/* An object of a G cache (`size` as asked). */
+/* An object of a G cache (`size` as asked), or NULL when guarded memory
+ * cannot be had now (the caller then allocates an ordinary debug object). */
 INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);
 /* A sampled allocation, or NULL when the size does not qualify or the pool
  * is busy (the caller then allocates normally). */
-INTERNAL void *sample_alloc(size_t size);
+INTERNAL void *sample_alloc(size_t size, size_t align);
 /* free() of an object in a SEG_GUARD or SEG_POOL segment. */
 INTERNAL void guard_free(struct slab *s, void *p);
 /* Is p a live guarded object?  Then *size is its requested size. */

@@ -3,10 +3,27 @@
 
 #include "debug/slub_debug.h"
 
+/* Unknown letters, each once, for one warning after the parse. */
+struct unknown_letters {
+    unsigned n;
+    unsigned char seen[32];
+};
+
+static void note_unknown(struct unknown_letters *u, unsigned char ch)
+{
+    if (!u)
+        return;
+    for (unsigned i = 0; i < u->n; i++)
+        if (u->seen[i] == ch)
+            return;
+    if (u->n < sizeof(u->seen))
+        u->seen[u->n++] = ch;
+}
+
 /* Parses the flag letters of the block at `s`; returns the position of the
  * ',' or ';' or NUL that ends them. */
 static const char *parse_letters(const char *s, slab_flags_t *flags, bool *order_off,
-                                 void (*warn)(const char *))
+                                 struct unknown_letters *unknown)
 {
     if (*s == ',') { /* a list without letters: full debugging */
         *flags = DEBUG_DEFAULT_FLAGS;
@@ -43,11 +60,7 @@ static const char *parse_letters(const char *s, slab_flags_t *flags, bool *order
             *order_off = true;
             break;
         default:
-            if (warn) {
-                char msg[64] = "SLABDBG: option 'x' unknown. skipped";
-                msg[17] = *s;
-                warn(msg);
-            }
+            note_unknown(unknown, (unsigned char)*s);
         }
     }
     return s;
@@ -56,11 +69,11 @@ static const char *parse_letters(const char *s, slab_flags_t *flags, bool *order
 /* One block: letters, then an optional ",name,name..." list.  Sets *list to
  * the first name (or NULL) and returns the start of the next block (or NULL). */
 static const char *parse_block(const char *s, slab_flags_t *flags, const char **list,
-                               bool *order_off, void (*warn)(const char *))
+                               bool *order_off, struct unknown_letters *unknown)
 {
     while (*s == ';')
         s++;
-    s = parse_letters(s, flags, order_off, warn);
+    s = parse_letters(s, flags, order_off, unknown);
     *list = *s == ',' ? s + 1 : NULL;
     while (*s && *s != ';')
         s++;
@@ -94,10 +107,12 @@ void slub_debug_parse(struct slub_debug_config *cfg, const char *value,
         return;
     }
     bool global_set = false;
+    struct unknown_letters unknown = {0, {0}};
     for (const char *s = cfg->str; s;) {
         slab_flags_t flags;
         const char *list;
-        s = parse_block(s, &flags, &list, &cfg->higher_order_disable, warn);
+        s = parse_block(s, &flags, &list, &cfg->higher_order_disable, &unknown);
+        cfg->any |= flags;
         if (!list) {
             cfg->global = flags;
             global_set = true;
@@ -118,6 +133,25 @@ void slub_debug_parse(struct slub_debug_config *cfg, const char *value,
     /* As in the kernel: lists alone leave the other caches undebugged. */
     if (!global_set)
         cfg->global = 0;
+    /* The kernel's words, once per distinct letter however often it came;
+     * bytes that are not printable are written as \xNN. */
+    for (unsigned i = 0; i < unknown.n && warn; i++) {
+        unsigned char ch = unknown.seen[i];
+        char msg[64] = "SLABDBG: option '";
+        size_t l = strlen(msg);
+        if (ch < 0x20 || ch >= 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            msg[l++] = '\\';
+            msg[l++] = 'x';
+            msg[l++] = hex[ch >> 4];
+            msg[l++] = hex[ch & 15];
+        } else {
+            msg[l++] = (char)ch;
+        }
+        msg[l] = 0;
+        strcat(msg, "' unknown. skipped");
+        warn(msg);
+    }
 }
 
 /* Does list entry [n, n+len) name `name`?  A '*' ends the compared part. */
@@ -129,7 +163,14 @@ static bool name_matches(const char *n, unsigned len, const char *name)
     return strlen(name) == len && !strncmp(name, n, len);
 }
 
+static slab_flags_t lookup_flags(struct slub_debug_config *cfg, const char *name);
+
 slab_flags_t slub_debug_flags(struct slub_debug_config *cfg, const char *name)
+{
+    return lookup_flags(cfg, name) & ~cfg->forbidden;
+}
+
+static slab_flags_t lookup_flags(struct slub_debug_config *cfg, const char *name)
 {
     if (!cfg->has_lists)
         return cfg->global;
@@ -166,5 +207,22 @@ void slub_debug_warn_unmatched(const struct slub_debug_config *cfg, void (*warn)
         memcpy(msg + l, cfg->names[i], n);
         memcpy(msg + l + n, "'", 2);
         warn(msg);
+    }
+}
+
+void slub_debug_warn_impossible(struct slub_debug_config *cfg, void (*warn)(const char *msg))
+{
+    for (unsigned i = 0; i < cfg->nr_names; i++) {
+        const char *n = cfg->names[i];
+        unsigned len = cfg->name_len[i];
+        if (cfg->matched[i] || len < 9 || strncmp(n, "kmalloc-", 8) || memchr(n, '*', len))
+            continue;
+        char msg[200] = "SLABDBG: there is no cache '";
+        size_t l = strlen(msg), k = len > 100 ? 100 : len;
+        memcpy(msg + l, n, k);
+        msg[l + k] = 0;
+        strcat(msg, "' (kmalloc sizes are listed by slabinfo); ignored");
+        warn(msg);
+        cfg->matched[i] = true; /* said now, not again at exit */
     }
 }

@@ -34,6 +34,8 @@ struct slub_debug_config {
     bool has_lists;            /* some block names caches */
     bool higher_order_disable; /* O */
     slab_flags_t global;       /* flags of caches no list names */
+    slab_flags_t any;          /* every flag some block asks for */
+    slab_flags_t forbidden;    /* flags never given (secure execution) */
     char str[SLUB_DEBUG_MAX];
     /* Every cache name of every list, for the warning about names that
      * matched no cache (checked at exit, when all caches were seen). */
@@ -44,11 +46,16 @@ struct slub_debug_config {
 };
 
 /* Parses `value` (NULL: SLABDBG unset).  Unknown letters are reported
- * through `warn` (one call per letter, with a complete message). */
+ * through `warn`, in the kernel's words, once per distinct letter, with
+ * unprintable bytes escaped. */
 INTERNAL void slub_debug_parse(struct slub_debug_config *cfg, const char *value,
                                void (*warn)(const char *msg));
 /* The debug flags for a cache called `name`. */
 INTERNAL slab_flags_t slub_debug_flags(struct slub_debug_config *cfg, const char *name);
+/* At start, once the kmalloc caches exist: a listed kmalloc-<n> name that
+ * matched none of them can never match; said once, now. */
+INTERNAL void slub_debug_warn_impossible(struct slub_debug_config *cfg,
+                                         void (*warn)(const char *msg));
 /* Calls `warn` once for each listed name that matched no cache so far. */
 INTERNAL void slub_debug_warn_unmatched(const struct slub_debug_config *cfg,
                                         void (*warn)(const char *msg));

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "base/lock.h"
 #include "debug/stackdepot.h"
 #include "front/options.h"
 
@@ -35,7 +36,7 @@ struct depot_record {
 static _Atomic uint32_t depot_buckets[DEPOT_BUCKETS];
 static char *depot_arena;             /* reserved once, committed by chunks */
 static _Atomic size_t depot_used = 8; /* offset 0 is handle 0: "no stack" */
-static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 8 (base/lock.h) */
 static int (*unw_backtrace_fn)(void **, int);
 /* Stacks are captured only once the unwinder is loaded (allocations made
  * while loading it, or before the library constructor ran, get none), and
@@ -128,14 +129,14 @@ static struct depot_record *rec_at(uint32_t handle)
 static struct depot_record *depot_carve(size_t bytes, uint32_t *handle)
 {
     if (!depot_arena) {
-        pthread_mutex_lock(&depot_lock);
+        lock(&depot_lock, LOCK_DEPOT);
         if (!depot_arena) {
             void *p = mmap(NULL, DEPOT_ARENA, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
             if (p != MAP_FAILED)
                 depot_arena = p;
         }
-        pthread_mutex_unlock(&depot_lock);
+        unlock(&depot_lock, LOCK_DEPOT);
         if (!depot_arena)
             return NULL;
     }
@@ -187,4 +188,9 @@ unsigned depot_fetch(depot_handle_t h, const uintptr_t **frames)
         return 0;
     *frames = r->frames;
     return r->nframes;
+}
+
+void depot_fork(enum fork_phase phase)
+{
+    fork_lock(&depot_lock, phase);
 }

@@ -29,6 +29,7 @@ INTERNAL unsigned depot_fetch(depot_handle_t h, const uintptr_t **frames);
  * only: a stack every few thousand allocations) glibc's backtrace(), which
  * needs no library of its own. */
 INTERNAL void stack_unwinder_init(bool fast);
+INTERNAL void depot_fork(enum fork_phase phase);
 /* Is pc inside slabdbg's own code? */
 INTERNAL int pc_is_ours(uintptr_t pc);
 

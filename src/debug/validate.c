@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "base/lock.h"
 #include "debug/debug.h"
 #include "front/options.h"
 #include "report/bug.h"
@@ -20,11 +21,11 @@ static void for_each_debug_cache(cache_fn fn, void *arg)
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         if (kmalloc_caches[i].debug)
             fn(&kmalloc_caches[i], arg);
-    pthread_mutex_lock(&cache_list_lock);
+    lock(&cache_list_lock, LOCK_CACHE_LIST);
     for (struct kmem_cache *c = cache_list; c; c = c->next)
         if (c->debug)
             fn(c, arg);
-    pthread_mutex_unlock(&cache_list_lock);
+    unlock(&cache_list_lock, LOCK_CACHE_LIST);
 }
 
 /* ---- validate ------------------------------------------------------------------- */
@@ -112,12 +113,12 @@ void debug_slab_discard(struct kmem_cache *c, struct slab *s)
 static void validate_cache(struct kmem_cache *c, void *arg)
 {
     int *errors = arg;
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     for (struct slab *s = c->partial; s; s = s->next)
         *errors += validate_slab(c, s);
     for (struct slab *s = c->full; s; s = s->next)
         *errors += validate_slab(c, s);
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
 
@@ -147,7 +148,7 @@ static bool object_live(struct kmem_cache *c, struct slab *s, uint8_t *p)
 unsigned debug_objects_remaining(struct kmem_cache *c)
 {
     unsigned live = 0;
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     for (int l = 0; l < 2; l++)
         for (struct slab *s = l ? c->full : c->partial; s; s = s->next)
             live += s->inuse;
@@ -167,7 +168,7 @@ unsigned debug_objects_remaining(struct kmem_cache *c)
                     b->nr_listed++;
                 }
     }
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
     return live;
 }
@@ -313,7 +314,7 @@ static void traces_cache(struct kmem_cache *c, void *arg)
     for (enum track_item item = TRACK_ALLOC; item <= TRACK_FREE; item++) {
         loc_table->n = 0;
         loc_table->overflow = false;
-        pthread_mutex_lock(&c->lock);
+        lock(&c->lock, LOCK_CACHE);
         for (int l = 0; l < 2; l++)
             for (struct slab *s = l ? c->full : c->partial; s; s = s->next)
                 for (uint32_t i = 0; i < s->objects && s->inuse; i++) {
@@ -321,7 +322,7 @@ static void traces_cache(struct kmem_cache *c, void *arg)
                     if (object_live(c, s, p))
                         add_location(loc_table, get_track(c, s, p, item), now);
                 }
-        pthread_mutex_unlock(&c->lock);
+        unlock(&c->lock, LOCK_CACHE);
         if (!loc_table->n)
             continue;
         out_str(&o, "# ");

@@ -12,8 +12,6 @@ INTERNAL extern struct kmem_cache kmem_cache_cache;
 
 /* Signals (front/signals.c): the fault handler and its interpositions. */
 INTERNAL void signals_init(void);
-INTERNAL void signals_fork_prepare(void);
-INTERNAL void signals_fork_parent(void);
-INTERNAL void signals_fork_child(void);
+INTERNAL void signals_fork(enum fork_phase phase);
 
 #endif

@@ -19,7 +19,10 @@
 #include "debug/debug.h"
 #include "debug/guard.h"
 #include "front/front.h"
+#include "core/arena.h"
 #include "front/options.h"
+#include "report/bug.h"
+#include "report/symbolize.h"
 #include "report/out.h"
 
 _Atomic int init_done;
@@ -49,47 +52,52 @@ EXPORT const struct slabdbg_root slabdbg_root = {
     .slice_size = SLICE_SIZE,
 };
 
+/* fork(): every lock of the library, in the order of base/lock.h. */
+static void fork_all(enum fork_phase phase)
+{
+    fork_lock(&cache_list_lock, phase);
+    report_fork(phase);
+    symbolize_fork(phase);
+    fork_lock(&kmem_cache_cache.lock, phase);
+    caches_fork(phase);
+    fork_lock(&page_lock, phase);
+    fork_lock(&huge_lock, phase);
+    fork_lock(&guard_lock, phase);
+    depot_fork(phase);
+    fork_lock(&arena_lock, phase);
+    signals_fork(phase);
+}
+
 static void fork_prepare(void)
 {
-    caches_lock_all();
+    fork_all(FORK_PREPARE);
 }
+
+/* The parent lets go in the reverse order. */
 static void fork_parent(void)
 {
-    caches_unlock_all();
+    signals_fork(FORK_PARENT);
+    fork_lock(&arena_lock, FORK_PARENT);
+    depot_fork(FORK_PARENT);
+    fork_lock(&guard_lock, FORK_PARENT);
+    fork_lock(&huge_lock, FORK_PARENT);
+    fork_lock(&page_lock, FORK_PARENT);
+    caches_fork(FORK_PARENT);
+    fork_lock(&kmem_cache_cache.lock, FORK_PARENT);
+    symbolize_fork(FORK_PARENT);
+    report_fork(FORK_PARENT);
+    fork_lock(&cache_list_lock, FORK_PARENT);
+    lockdep_forget_all();
 }
 
+/* Only this thread exists in the child: the locks' owners are gone, so the
+ * locks are made anew rather than unlocked.  Objects cached by the parent's
+ * other threads are lost to the child, as with any allocator. */
 static void fork_child(void)
 {
-    /* Only this thread exists in the child: the locks' owners are gone, so
-     * re-initialise rather than unlock.  Objects cached by the parent's
-     * other threads are lost to the child, as with any allocator. */
-    pthread_mutex_init(&cache_list_lock, NULL);
-    for (unsigned i = 0; i < NR_KMALLOC; i++)
-        pthread_mutex_init(&kmalloc_caches[i].lock, NULL);
-    pthread_mutex_init(&kmem_cache_cache.lock, NULL);
-    for (struct kmem_cache *c = cache_list; c; c = c->next)
-        pthread_mutex_init(&c->lock, NULL);
-    pthread_mutex_init(&page_lock, NULL);
-    pthread_mutex_init(&huge_lock, NULL);
-    pthread_mutex_init(&guard_lock, NULL);
-    signals_fork_child();
+    fork_all(FORK_CHILD);
+    lockdep_forget_all();
     debug_fork_child();
-}
-
-static void fork_prepare_all(void)
-{
-    pthread_mutex_lock(&guard_lock);
-    fork_prepare();
-    pthread_mutex_lock(&kmem_cache_cache.lock);
-    signals_fork_prepare();
-}
-
-static void fork_parent_all(void)
-{
-    signals_fork_parent();
-    pthread_mutex_unlock(&kmem_cache_cache.lock);
-    fork_parent();
-    pthread_mutex_unlock(&guard_lock);
 }
 
 void slabdbg_init_slow(void)
@@ -107,13 +115,14 @@ void slabdbg_init_slow(void)
     hardening_init();
     options_init();
     kmalloc_caches_init();
+    slub_debug_warn_impossible(&slub_debug, options_warn);
     cache_setup(&kmem_cache_cache, "kmem_cache", sizeof(struct kmem_cache), 64, SLAB_NO_DEBUG,
                 NULL);
     pthread_key_create(&tcache_key, tcache_thread_exit);
     report_mode_hook = tcache_report_mode;
     atomic_store_explicit(&init_done, 1, memory_order_release);
     /* The allocator works from here on; these may allocate. */
-    pthread_atfork(fork_prepare_all, fork_parent_all, fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     in_init = 0;
 }
 
@@ -192,6 +201,8 @@ __attribute__((constructor)) static void slabdbg_constructor(void)
     slabdbg_ensure_init();
     if (debug_any || guard_any || opt.sample_rate > 0)
         stack_unwinder_init(debug_any || guard_any);
+    if (debug_any || guard_any)
+        symbolize_preload();
     signals_init();
     validate_signal_setup();
 }

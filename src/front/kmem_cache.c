@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/lock.h"
 #include "front/front.h"
 #include "debug/debug.h"
 #include "front/options.h"
@@ -27,10 +28,10 @@ EXPORT struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_
     if (!c)
         return NULL;
     cache_setup(c, name, size, align, flags, ctor);
-    pthread_mutex_lock(&cache_list_lock);
+    lock(&cache_list_lock, LOCK_CACHE_LIST);
     c->next = cache_list;
     cache_list = c;
-    pthread_mutex_unlock(&cache_list_lock);
+    unlock(&cache_list_lock, LOCK_CACHE_LIST);
     return c;
 }
 
@@ -97,11 +98,11 @@ EXPORT void kmem_cache_free(struct kmem_cache *c, void *obj)
 
 static bool cache_empty(struct kmem_cache *c)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     bool empty = c->nr_full == 0;
     for (struct slab *s = c->partial; s && empty; s = s->next)
         empty = s->inuse == 0;
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     return empty;
 }
 
@@ -124,14 +125,14 @@ EXPORT void kmem_cache_destroy(struct kmem_cache *c)
     cache_release_empty(c);
     if (debug_objects_remaining(c))
         return; /* reported; the cache stays usable, as in the kernel */
-    pthread_mutex_lock(&cache_list_lock);
+    lock(&cache_list_lock, LOCK_CACHE_LIST);
     for (struct kmem_cache **pp = &cache_list; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
             *pp = c->next;
             break;
         }
     }
-    pthread_mutex_unlock(&cache_list_lock);
+    unlock(&cache_list_lock, LOCK_CACHE_LIST);
     debug_cache_destroy(c);
     pthread_mutex_destroy(&c->lock);
     cache_free_one(&kmem_cache_cache, slab_lookup(c), c);

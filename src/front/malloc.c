@@ -75,7 +75,7 @@ static NOINLINE void *alloc_sampled(size_t n)
 {
     slabdbg_ensure_init();
     tcache.sample_left = sample_interval();
-    void *p = sample_alloc(n);
+    void *p = sample_alloc(n, 0);
     return p ? p : alloc_unsampled(n);
 }
 
@@ -186,6 +186,12 @@ static void *alloc_aligned(size_t align, size_t n)
     if (align <= 16) /* a size of at least the alignment gets it everywhere */
         return alloc_any(n < align ? align : n);
     slabdbg_ensure_init();
+    if (unlikely(--tcache.sample_left == 0)) {
+        tcache.sample_left = sample_interval();
+        void *p = sample_alloc(n, align);
+        if (p)
+            return p;
+    }
     if (n <= KMALLOC_MAX && align <= SLICE_SIZE) {
         /* The first class whose objects all have that alignment. */
         for (unsigned c = size_class(n); c < NR_KMALLOC; c++)
@@ -281,7 +287,11 @@ EXPORT void *calloc(size_t nmemb, size_t size)
     }
     if (n > KMALLOC_MAX)
         return alloc_large(n, 0, true); /* fresh mappings are already zero */
-    void *p = kmalloc_class(size_class(n), n);
+    void *p;
+    if (unlikely(--tcache.sample_left == 0))
+        p = alloc_sampled(n);
+    else
+        p = kmalloc_class(size_class(n), n);
     if (likely(p))
         memset(p, 0, n);
     return p;

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -53,12 +54,23 @@ const char *env_get(const char *name)
     return env_from_proc(name);
 }
 
+/* One line on stderr.  Bytes that are not printable ASCII (they come from
+ * the environment: anything may be there) are written as \xNN. */
 void options_warn(const char *msg)
 {
     struct out o;
     out_init(&o, 2);
     out_str(&o, "slabdbg: ");
-    out_str(&o, msg);
+    for (const unsigned char *s = (const unsigned char *)msg; *s; s++) {
+        if (*s < 0x20 || *s >= 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            out_str(&o, "\\x");
+            out_char(&o, hex[*s >> 4]);
+            out_char(&o, hex[*s & 15]);
+        } else {
+            out_char(&o, (char)*s);
+        }
+    }
     out_char(&o, '\n');
     out_flush(&o);
 }
@@ -173,6 +185,75 @@ static void parse_options(const char *s)
     }
 }
 
+/* A setuid or setgid program (AT_SECURE) must not let the environment of
+ * whoever runs it disclose its memory or steer it: T (which dumps freed
+ * objects), A (which fails its allocations at will), files named by the
+ * caller, guard_continue, abort_on_error and validate_signal are ignored,
+ * and reports show no object bytes (report.c).  One line says so. */
+static void secure_execution(void)
+{
+    char what[160] = "";
+    if (slub_debug.any & SLAB_TRACE)
+        strcat(what, " T");
+    if (slub_debug.any & SLAB_FAILSLAB)
+        strcat(what, " A");
+    slub_debug.forbidden = SLAB_TRACE | SLAB_FAILSLAB;
+    const char *files[] = {opt.log, opt.json, opt.stats, opt.status_file};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        const char *v = files[i];
+        if (v[0] && strcmp(v, "stderr") && strcmp(v, "1") && strcmp(v, "0") &&
+            strcmp(v, "syslog")) {
+            strcat(what, " file destinations");
+            break;
+        }
+    }
+    if (opt.guard_continue)
+        strcat(what, " guard_continue");
+    if (opt.abort_on_error)
+        strcat(what, " abort_on_error");
+    if (opt.validate_signal)
+        strcat(what, " validate_signal");
+    opt.guard_continue = false;
+    opt.abort_on_error = false;
+    opt.validate_signal = 0;
+    opt.status_file[0] = 0;
+    if (what[0]) {
+        char msg[256] = "setuid/setgid program: ignoring";
+        strcat(msg, what);
+        strcat(msg, " from the environment");
+        options_warn(msg);
+    }
+}
+
+/* A file destination that cannot be written is said at start, not found
+ * out at the first report (which then goes to stderr). */
+static void check_destination(const char *name, const char *value)
+{
+    if (!value[0] || !strcmp(value, "stderr") || !strcmp(value, "1") || !strcmp(value, "0") ||
+        !strcmp(value, "syslog") || getauxval(AT_SECURE))
+        return;
+    char dir[OPT_STR_MAX];
+    size_t n = strlen(value);
+    memcpy(dir, value, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        memcpy(dir, ".", 2);
+    bool exists = access(value, F_OK) == 0;
+    if ((exists && access(value, W_OK) == 0) || (!exists && access(dir, W_OK) == 0))
+        return;
+    char msg[OPT_STR_MAX + 96] = "SLABDBG_OPTIONS: ";
+    strcat(msg, name);
+    strcat(msg, "=");
+    strcat(msg, value);
+    strcat(msg, exists ? ": not writable" : ": its directory is missing or not writable");
+    strcat(msg, !strcmp(name, "log") ? "; reports go to stderr" : "; nothing will be written");
+    options_warn(msg);
+}
+
 void options_init(void)
 {
     SLABDBG_OPTION_TABLE(OPT_DEFAULT)
@@ -188,6 +269,11 @@ void options_init(void)
     const char *stats = env_get("SLABDBG_STATS");
     if (stats && !opt.stats[0])
         set_STR(&opt.stats, stats, strlen(stats));
+    if (getauxval(AT_SECURE))
+        secure_execution();
+    check_destination("log", opt.log);
+    check_destination("json", opt.json);
+    check_destination("stats", opt.stats);
 }
 
 #define OPT_HELP(name, type, def, help)                                                            \

@@ -35,6 +35,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "core/tcache.h"
 #include "debug/guard.h"
 #include "front/front.h"
@@ -49,7 +50,7 @@ enum { SLOT_SEGV, SLOT_BUS, SLOT_TRAP, NSLOTS };
 /* The program's dispositions of the signals we keep.  Written by the
  * interposed sigaction() (under sig_lock), read by the handler. */
 static struct sigaction prog_action[NSLOTS];
-static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order: leaf */
+static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 10 (base/lock.h) */
 static bool installed;
 static bool trap_kept;
 static pthread_key_t altstack_key;
@@ -222,7 +223,7 @@ void signals_init(void)
         return;
     pthread_key_create(&altstack_key, altstack_free);
     trap_kept = opt.guard_continue;
-    pthread_mutex_lock(&sig_lock);
+    lock(&sig_lock, LOCK_SIG);
     /* The dispositions the program has now (set by an earlier constructor,
      * or inherited SIG_IGN) become the ones we deliver to. */
     install(SIGSEGV, &prog_action[SLOT_SEGV]);
@@ -236,7 +237,7 @@ void signals_init(void)
     if (trap_kept)
         install(SIGTRAP, NULL);
     installed = true;
-    pthread_mutex_unlock(&sig_lock);
+    unlock(&sig_lock, LOCK_SIG);
     altstack_setup();
 }
 
@@ -246,7 +247,7 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 {
     if (!installed || slot_of(sig) < 0)
         return __sigaction(sig, act, old);
-    pthread_mutex_lock(&sig_lock);
+    lock(&sig_lock, LOCK_SIG);
     struct sigaction *pa = &prog_action[slot_of(sig)];
     if (old)
         *old = *pa;
@@ -254,7 +255,7 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
         *pa = *act;
         install(sig, NULL);
     }
-    pthread_mutex_unlock(&sig_lock);
+    unlock(&sig_lock, LOCK_SIG);
     return 0;
 }
 
@@ -359,16 +360,7 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
     return r;
 }
 
-/* fork(): sig_lock is a leaf; taken last in the prepare handler. */
-void signals_fork_prepare(void)
+void signals_fork(enum fork_phase phase)
 {
-    pthread_mutex_lock(&sig_lock);
-}
-void signals_fork_parent(void)
-{
-    pthread_mutex_unlock(&sig_lock);
-}
-void signals_fork_child(void)
-{
-    pthread_mutex_init(&sig_lock, NULL);
+    fork_lock(&sig_lock, phase);
 }

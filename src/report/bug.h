@@ -74,5 +74,6 @@ INTERNAL struct bug *bug_new(enum bug_kind kind, const char *cache);
 INTERNAL void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, void *p);
 /* Prints this thread's pending findings; call with no allocator lock held. */
 INTERNAL void bugs_flush(void);
+INTERNAL void report_fork(enum fork_phase phase);
 
 #endif

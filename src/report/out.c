@@ -9,8 +9,15 @@
 
 void out_init(struct out *o, int fd)
 {
+    out_init_buffer(o, fd, o->small, sizeof(o->small));
+}
+
+void out_init_buffer(struct out *o, int fd, char *buf, size_t cap)
+{
     o->fd = fd;
     o->len = 0;
+    o->cap = cap;
+    o->buf = buf;
     o->line_prefix = NULL;
 }
 
@@ -28,10 +35,10 @@ void out_flush(struct out *o)
 
 void out_char(struct out *o, char c)
 {
-    if (o->len == sizeof(o->buf))
+    if (o->len == o->cap)
         out_flush(o);
     if (o->line_prefix && o->len == 0)
-        for (const char *p = o->line_prefix; *p && o->len < sizeof(o->buf) / 2; p++)
+        for (const char *p = o->line_prefix; *p && o->len < o->cap / 2; p++)
             o->buf[o->len++] = *p;
     if (o->line_prefix && c == '\n') {
         out_flush(o);

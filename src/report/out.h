@@ -13,13 +13,18 @@
 
 struct out {
     int fd;
-    size_t len;
+    size_t len, cap;
     const char *line_prefix; /* if set: every line is written alone, behind it
                               * (one datagram per line, for syslog) */
-    char buf[1024];
+    char *buf;
+    char small[1024];
 };
 
 INTERNAL void out_init(struct out *o, int fd);
+/* The same, writing through a larger buffer of the caller's: a report
+ * that fits is written with one write(2), so reports of several threads
+ * or processes appending to one file never interleave. */
+INTERNAL void out_init_buffer(struct out *o, int fd, char *buf, size_t cap);
 INTERNAL void out_flush(struct out *o);
 INTERNAL void out_char(struct out *o, char c);
 INTERNAL void out_str(struct out *o, const char *s);

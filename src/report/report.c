@@ -13,10 +13,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "base/report_mode.h"
 #include "front/options.h"
 #include "report/bug.h"
@@ -33,7 +35,7 @@ struct pending {
 static _Atomic uint64_t reports_made;
 static __thread struct pending *pending;
 static __thread int in_report;
-static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 2 (base/lock.h) */
 static int log_fd = -2, json_fd = -2, status_fd = -2; /* -2: not opened yet */
 
 /* ---- capture (cache lock held) ---------------------------------------------- */
@@ -112,11 +114,15 @@ static int open_dest(const char *value, int fallback)
 }
 
 static char syslog_prefix[48]; /* "<11>slabdbg[pid]: " when logging to syslog */
+/* A setuid/setgid program: its reports must not show its memory to
+ * whoever runs it (the object's bytes are left out). */
+static bool secure;
 
 static void open_outputs(void)
 {
     if (log_fd != -2)
         return;
+    secure = getauxval(AT_SECURE) != 0;
     if (!strcmp(opt.log, "syslog")) {
         log_fd = out_open_syslog();
         if (log_fd < 0) {
@@ -277,6 +283,10 @@ static void print_trailer(struct out *o, const struct bug *b, uint64_t now)
     out_str(o, " fp=");
     out_hex(o, b->object_fp);
     out_str(o, "\n\n");
+    if (secure) {
+        out_str(o, "(object bytes not shown in a setuid/setgid program)\n");
+        return;
+    }
     const uint8_t *snap = b->snap;
     uintptr_t obj = b->object;
     size_t shown = b->object_size < BUG_OBJECT_SHOWN ? b->object_size : BUG_OBJECT_SHOWN;
@@ -497,10 +507,15 @@ static void print_fix(struct out *o, const struct bug *b)
     out_char(o, '\n');
 }
 
+/* One report at a time (report_lock): each is written with one write(2)
+ * when it fits, so reports appended to one file by several processes never
+ * interleave. */
+static char report_buf[64 << 10];
+
 static void print_text(int fd, const struct bug *b, uint64_t now)
 {
     struct out o;
-    out_init(&o, fd);
+    out_init_buffer(&o, fd, report_buf, sizeof(report_buf));
     if (syslog_prefix[0])
         o.line_prefix = syslog_prefix;
     if (b->kind == BUG_TRACE_ALLOC || b->kind == BUG_TRACE_FREE) {
@@ -675,7 +690,7 @@ static void json_track(struct out *o, const char *k, const struct track *t, uint
 /* "bytes": the stray bytes as found (hex), from the snapshot of the slot. */
 static void json_bytes(struct out *o, const struct bug *b)
 {
-    if (!b->has_object)
+    if (!b->has_object || secure)
         return;
     uintptr_t slot = b->object - b->red_left_pad;
     if (b->fault_start < slot || b->fault_end >= slot + b->snap_len)
@@ -690,11 +705,11 @@ static void json_bytes(struct out *o, const struct bug *b)
 static void print_json(int fd, const struct bug *b, uint64_t now)
 {
     struct out o;
-    out_init(&o, fd);
+    out_init_buffer(&o, fd, report_buf, sizeof(report_buf));
     struct out r;
     out_init(&r, -1);
     print_reason(&r, b);
-    r.buf[r.len < sizeof(r.buf) ? r.len : sizeof(r.buf) - 1] = 0;
+    r.buf[r.len < r.cap ? r.len : r.cap - 1] = 0;
     out_str(&o, "{\"kind\":");
     json_str(&o, kind_name(b));
     json_key(&o, "reason");
@@ -764,7 +779,7 @@ void bugs_flush(void)
         memcpy(b->frames, frames, nframes * sizeof(frames[0]));
         b->nframes = nframes;
     }
-    pthread_mutex_lock(&report_lock);
+    lock(&report_lock, LOCK_REPORT);
     open_outputs();
     uint64_t now = track_now();
     for (unsigned i = 0; i < pending->n; i++) {
@@ -792,7 +807,7 @@ void bugs_flush(void)
         }
     }
     pending->n = 0;
-    pthread_mutex_unlock(&report_lock);
+    unlock(&report_lock, LOCK_REPORT);
     report_leave();
     in_report = 0;
     if (any_bug && opt.abort_on_error)
@@ -802,4 +817,40 @@ void bugs_flush(void)
 EXPORT unsigned long slabdbg_report_count(void)
 {
     return (unsigned long)atomic_load(&reports_made);
+}
+
+/* In a forked child, a destination named with %p is the child's own file,
+ * and syslog lines carry the child's pid: the outputs are opened again at
+ * the child's first report.  One without %p stays shared (reports are
+ * appended whole). */
+static void outputs_forget(void)
+{
+    if (log_fd == -2)
+        return;
+    if (strstr(opt.log, "%p") || syslog_prefix[0]) {
+        if (log_fd > 2)
+            close(log_fd);
+        log_fd = -2;
+        syslog_prefix[0] = 0;
+    }
+    if (strstr(opt.json, "%p") && json_fd > 2) {
+        close(json_fd);
+        json_fd = -2;
+    }
+    if (log_fd == -2 || json_fd == -2) { /* open_outputs opens them all */
+        if (log_fd > 2)
+            close(log_fd);
+        if (json_fd > 2)
+            close(json_fd);
+        if (status_fd > 2)
+            close(status_fd);
+        log_fd = json_fd = status_fd = -2;
+    }
+}
+
+void report_fork(enum fork_phase phase)
+{
+    fork_lock(&report_lock, phase);
+    if (phase == FORK_CHILD)
+        outputs_forget();
 }

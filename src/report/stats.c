@@ -6,12 +6,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "front/front.h"
 #include "report/out.h"
 
 static void cache_line(struct out *o, struct kmem_cache *c)
 {
-    pthread_mutex_lock(&c->lock);
+    lock(&c->lock, LOCK_CACHE);
     uint64_t slabs = c->nr_partial + c->nr_full;
     uint64_t active = (uint64_t)c->nr_full * c->objects;
     uint64_t active_slabs = c->nr_full;
@@ -20,7 +21,7 @@ static void cache_line(struct out *o, struct kmem_cache *c)
         active_slabs += s->inuse != 0;
     }
     unsigned limit = c->tcache_max, batch = c->batch;
-    pthread_mutex_unlock(&c->lock);
+    unlock(&c->lock, LOCK_CACHE);
     if (!slabs)
         return;
     out_strw(o, c->name, 17);
@@ -57,23 +58,23 @@ EXPORT void slabdbg_print_stats(int fd)
                 "<active_slabs> <num_slabs> <sharedavail>\n");
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         cache_line(&o, &kmalloc_caches[i]);
-    pthread_mutex_lock(&cache_list_lock);
+    lock(&cache_list_lock, LOCK_CACHE_LIST);
     for (struct kmem_cache *c = cache_list; c; c = c->next)
         cache_line(&o, c);
-    pthread_mutex_unlock(&cache_list_lock);
+    unlock(&cache_list_lock, LOCK_CACHE_LIST);
 
     uint64_t huge_n = 0, huge_bytes = 0;
-    pthread_mutex_lock(&huge_lock);
+    lock(&huge_lock, LOCK_HUGE);
     for (struct segment *seg = huge_list; seg; seg = seg->next) {
         huge_n++;
         huge_bytes += seg->huge_size;
     }
-    pthread_mutex_unlock(&huge_lock);
+    unlock(&huge_lock, LOCK_HUGE);
     uint64_t segs = 0;
-    pthread_mutex_lock(&page_lock);
+    lock(&page_lock, LOCK_PAGE);
     for (struct segment *seg = segment_list; seg; seg = seg->next)
         segs++;
-    pthread_mutex_unlock(&page_lock);
+    unlock(&page_lock, LOCK_PAGE);
     out_str(&o, "# huge objects: ");
     out_u64(&o, huge_n);
     out_str(&o, " live, ");

@@ -22,6 +22,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "base/lock.h"
 #include "base/report_mode.h"
 #include "report/symbolize.h"
 
@@ -33,7 +34,7 @@
 #endif
 
 /* Everything below (the Dwfl handle, the module names) is under sym_lock. */
-static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 3 (base/lock.h) */
 /* This thread is inside symbolize_pc: a nested call (malloc called by libdw
  * reporting a bug) must not take sym_lock again. */
 static __thread bool sym_busy;
@@ -168,7 +169,7 @@ static struct {
     typeof(&dwarf_lineno) lineno;
     typeof(&dwarf_linesrc) linesrc;
     typeof(&dwfl_linux_proc_find_elf) proc_find_elf;
-    typeof(&dwfl_standard_find_debuginfo) standard_find_debuginfo;
+    typeof(&dwfl_build_id_find_debuginfo) build_id_find_debuginfo;
 } dw;
 
 enum dw_state { DW_UNTRIED, DW_READY, DW_OFF };
@@ -222,7 +223,7 @@ static const char *dw_load(void *h)
     DW_SYM(lineno, dwarf_lineno);
     DW_SYM(linesrc, dwarf_linesrc);
     DW_SYM(proc_find_elf, dwfl_linux_proc_find_elf);
-    DW_SYM(standard_find_debuginfo, dwfl_standard_find_debuginfo);
+    DW_SYM(build_id_find_debuginfo, dwfl_build_id_find_debuginfo);
 #undef DW_SYM
     return NULL;
 }
@@ -345,7 +346,12 @@ static void dw_start(void)
         return;
     }
     dwfl_callbacks.find_elf = dw.proc_find_elf;
-    dwfl_callbacks.find_debuginfo = dw.standard_find_debuginfo;
+    /* Separate debug information by build-id only (/usr/lib/debug/.build-id,
+     * where distributions put it).  Not the standard callback: when that
+     * finds nothing it loads libdebuginfod, whose dependencies' constructors
+     * take the C library's locale lock; a report made from inside setlocale
+     * (which allocates under that lock) would then corrupt it. */
+    dwfl_callbacks.find_debuginfo = dw.build_id_find_debuginfo;
     dwfl_callbacks.debuginfo_path = &debuginfo_path;
     dwfl = dw.begin(&dwfl_callbacks);
     if (!dwfl) {
@@ -413,6 +419,18 @@ static const char *dw_line_by_unit(Dwfl_Module *mod, uintptr_t pc, int *line)
     return NULL;
 }
 
+/* Loads libdw now, from a safe place (the library constructor), rather
+ * than at the first report, which may come from inside malloc called by a
+ * C library function that holds a lock of its own: loading a library there
+ * runs constructors that may need that lock. */
+void symbolize_preload(void)
+{
+    lock(&sym_lock, LOCK_SYM);
+    if (dw_state == DW_UNTRIED)
+        dw_start();
+    unlock(&sym_lock, LOCK_SYM);
+}
+
 static void dw_lookup(uintptr_t pc, struct sym_info *out)
 {
     if (dw_state == DW_UNTRIED)
@@ -456,6 +474,10 @@ static void dw_lookup(uintptr_t pc, struct sym_info *out)
 
 #else /* !HAVE_LIBDWFL */
 
+void symbolize_preload(void)
+{
+}
+
 static void dw_lookup(uintptr_t pc, struct sym_info *out)
 {
     (void)pc;
@@ -479,10 +501,10 @@ int symbolize_pc(uintptr_t pc, struct sym_info *out)
 
     sym_busy = true;
     report_enter(); /* libdw's allocations go to the report arena */
-    pthread_mutex_lock(&sym_lock);
+    lock(&sym_lock, LOCK_SYM);
     dw_lookup(pc, out);
     dl_lookup(pc, out, true);
-    pthread_mutex_unlock(&sym_lock);
+    unlock(&sym_lock, LOCK_SYM);
     report_leave();
     sym_busy = false;
     return out->module ? 0 : -1;
@@ -510,4 +532,9 @@ size_t sym_format(const struct sym_info *si, char *buf, size_t size)
     if ((size_t)n >= size)
         return size ? size - 1 : 0;
     return (size_t)n;
+}
+
+void symbolize_fork(enum fork_phase phase)
+{
+    fork_lock(&sym_lock, phase);
 }

@@ -76,4 +76,9 @@ INTERNAL int symbolize_pc(uintptr_t pc, struct sym_info *out);
  */
 INTERNAL size_t sym_format(const struct sym_info *si, char *buf, size_t size);
 
+INTERNAL void symbolize_fork(enum fork_phase phase);
+/* Loads the symbolizer's library now (from the library constructor, when
+ * debug flags are on) instead of at the first report. */
+INTERNAL void symbolize_preload(void);
+
 #endif

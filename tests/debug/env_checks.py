@@ -134,6 +134,86 @@ def t_letters_warned():
     check(len(w) == 2, "expected exactly 2 warning lines, got %r" % w)
 
 
+def t_misconfiguration():
+    # A letter repeated 50 times: one line.  Bytes that are not printable
+    # are escaped, never written raw.  A kmalloc cache that cannot exist is
+    # said at start (before main), once.  An unwritable destination is said
+    # at start.
+    p = probe("F" + "Q" * 50 + "ZP", dict(FULL, **{"request": "ZP"}))
+    w = warning_lines(p.stderr)
+    check(w == ["slabdbg: SLABDBG: option 'Q' unknown. skipped"], "50 Q: %r" % w)
+    p = run([prog("probe_flags")] + PROBE_SIZES, slabdbg="F\x01\x1b[31m\xffZ")
+    check("\x1b" not in p.stderr and "\x01" not in p.stderr,
+          "control bytes echoed raw: %r" % p.stderr[:300])
+    check("slabdbg: SLABDBG: option '\\x1b' unknown. skipped" in p.stderr.splitlines(),
+          "escaped letter missing: %r" % warning_lines(p.stderr))
+    p = run([prog("probe_flags")] + PROBE_SIZES, slabdbg="F,kmalloc-99999")
+    lines = p.stderr.splitlines()
+    want = ("slabdbg: SLABDBG: there is no cache 'kmalloc-99999' (kmalloc sizes are listed "
+            "by slabinfo); ignored")
+    check(lines.count(want) == 1, "kmalloc-99999 not said once: %r" % lines)
+    if want in lines and "probe_flags: end of main" in lines:
+        check(lines.index(want) < lines.index("probe_flags: end of main"),
+              "the impossible cache was said only at exit")
+    d = workdir("misconfiguration")
+    p = run([prog("probe_flags")] + PROBE_SIZES, slabdbg="FZPU",
+            options="log=%s/no/such/dir/log:json=%s/no/x.json" % (d, d))
+    w = warning_lines(p.stderr)
+    check(any("log=" in l and "missing or not writable" in l and "reports go to stderr" in l
+              for l in w), "unwritable log not said: %r" % w)
+    check(any("json=" in l and "nothing will be written" in l for l in w),
+          "unwritable json not said: %r" % w)
+
+
+def t_secure_execution():
+    # A setuid program run by an unprivileged user: T (which would dump its
+    # freed secret), A (which would fail its allocations), file
+    # destinations and guard_continue from the environment are ignored,
+    # with one line saying so; reports show no object bytes.
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or not setpriv:
+        print("SKIP: needs root and setpriv to make and run a setuid program")
+        sys.exit(77)
+    d = workdir("secure_execution")
+    os.chmod(d, 0o755)
+    for parent in (os.path.dirname(d), os.path.dirname(os.path.dirname(d))):
+        os.chmod(parent, os.stat(parent).st_mode | 0o005)
+    exe = os.path.join(d, "secret_holder")
+    shutil.copy(prog("secret_holder"), exe)
+    os.chown(exe, 0, 0)
+    os.chmod(exe, 0o4755)
+    lib = os.path.join(d, "libslabdbg.so")
+    shutil.copy(ARGS.lib, lib)
+    os.chmod(lib, 0o755)
+    # LD_PRELOAD in a setuid program only takes a library from the trusted
+    # directories with the setuid bit set; so the test preloads it the way
+    # such a program would link it: through the environment of an
+    # unprivileged run of a setuid binary, which the loader honours for
+    # the standard paths only.  A copy in a standard directory is used.
+    sysdir = "/usr/lib/x86_64-linux-gnu" if os.path.isdir("/usr/lib/x86_64-linux-gnu") else "/usr/lib"
+    syslib = os.path.join(sysdir, "libslabdbg-securetest.so")
+    shutil.copy(ARGS.lib, syslib)
+    os.chmod(syslib, 0o4755)
+    try:
+        out_file = os.path.join(d, "log")
+        argv = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", exe]
+        p = run(argv, slabdbg="T,kmalloc-64;A", preload=False,
+                options="log=%s:guard_continue=1:fail_probability=100" % out_file,
+                extra_env={"LD_PRELOAD": "libslabdbg-securetest.so"})
+        check("allocations_ok=1" in p.stdout, "A applied in a setuid program: %r" % p.stdout)
+        check("s3cr3t" not in p.stderr and "73 33 63 72 33 74" not in p.stderr,
+              "the secret was disclosed: %r" % p.stderr[:400])
+        check(not os.path.exists(out_file), "a file named by the caller was written")
+        w = warning_lines(p.stderr)
+        check(any(l.startswith("slabdbg: setuid/setgid program: ignoring") and " T" in l and
+                  " A" in l and "file destinations" in l and "guard_continue" in l
+                  for l in w), "no line about what was ignored: %r" % w)
+        check(len([l for l in w if "setuid/setgid" in l]) == 1, "not one line: %r" % w)
+        check("TRACE" not in p.stderr, "T traced: %r" % p.stderr[:300])
+    finally:
+        os.unlink(syslib)
+
+
 def t_unknown_cache_warned():
     # A listed name that matches no cache: one warning, at exit.
     p = probe("FZPU,kmalloc-1024,nosuch_cache;P,other*",
