@@ -14,13 +14,13 @@
 
 #include <stdbool.h>
 
-#define INTERNAL_BASE __attribute__((visibility("hidden")))
+#include "base/common.h"
 
 /* Depth of report_enter() calls on this thread (0: not reporting). */
-INTERNAL_BASE extern __thread int report_depth;
+INTERNAL extern __thread int report_depth;
 /* Called with true when a thread enters report mode, false when it leaves
  * (outermost calls only). */
-INTERNAL_BASE extern void (*report_mode_hook)(bool entering);
+INTERNAL extern void (*report_mode_hook)(bool entering);
 
 static inline void report_enter(void)
 {

@@ -14,9 +14,9 @@
 #include "core/internal.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
-#include "debug/slub_debug.h"
+#include "base/slub_debug.h"
 #include "report/bug.h"
-#include "front/options.h"
+#include "base/options.h"
 
 /* Measured on the bench workloads: larger values bought no speed and cost
  * resident memory. */

@@ -34,14 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/common.h"
 #include "base/lock.h"
 #include "slabdbg.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#define INTERNAL __attribute__((visibility("hidden")))
-#define EXPORT __attribute__((visibility("default")))
-#define NOINLINE __attribute__((noinline))
 
 #define PAGE_SIZE_MIN 4096u
 #define SEG_SHIFT 22
@@ -359,13 +355,9 @@ INTERNAL extern struct segment *huge_list;    /* huge_lock */
 INTERNAL extern _Atomic uint64_t stat_foreign_frees;
 INTERNAL extern _Atomic uint64_t stat_huge_allocs, stat_huge_cache_hits, stat_huge_cache_flushes;
 
-INTERNAL void slabdbg_init_slow(void);
+/* Set once the library is initialised (front/init.c); every entry point
+ * of the front end makes sure of it before calling into the core. */
 INTERNAL extern _Atomic int init_done;
-static inline void slabdbg_ensure_init(void)
-{
-    if (unlikely(!atomic_load_explicit(&init_done, memory_order_acquire)))
-        slabdbg_init_slow();
-}
 
 static inline size_t align_up(size_t n, size_t a)
 {

@@ -27,7 +27,8 @@ void tcache_report_mode(bool entering)
 
 static void tcache_activate(void)
 {
-    slabdbg_ensure_init();
+    /* The front end initialised the library before any path here. */
+    assert(atomic_load_explicit(&init_done, memory_order_acquire));
     /* Slow start: a bin begins small and doubles at each refill up to its
      * cache's capacity, so a thread that allocates a few objects of a class
      * does not carve (and touch) a whole batch of them. */

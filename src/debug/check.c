@@ -16,7 +16,7 @@
 #include "base/lock.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
-#include "front/options.h"
+#include "base/options.h"
 #include "report/bug.h"
 
 /* ---- small helpers -------------------------------------------------------- */

@@ -45,7 +45,7 @@
 #include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
-#include "front/options.h"
+#include "base/options.h"
 #include "report/bug.h"
 
 #define GPAGE ((size_t)4096)

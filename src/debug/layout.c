@@ -3,7 +3,7 @@
 #include <sys/mman.h>
 
 #include "debug/debug.h"
-#include "front/options.h"
+#include "base/options.h"
 
 bool debug_any;
 

@@ -19,7 +19,7 @@
 
 #include "base/lock.h"
 #include "debug/stackdepot.h"
-#include "front/options.h"
+#include "base/options.h"
 
 #define DEPOT_BUCKETS (1u << 16)
 #define DEPOT_ARENA ((size_t)64 << 20) /* bound on the memory stacks may take */

@@ -8,9 +8,9 @@
 
 #include "base/lock.h"
 #include "debug/debug.h"
-#include "front/options.h"
+#include "base/options.h"
 #include "report/bug.h"
-#include "report/out.h"
+#include "base/out.h"
 #include "report/symbolize.h"
 
 typedef void (*cache_fn)(struct kmem_cache *c, void *arg);
@@ -128,12 +128,6 @@ int debug_validate_all(void)
     if (debug_any)
         for_each_debug_cache(validate_cache, &errors);
     return errors;
-}
-
-EXPORT int slabdbg_validate(void)
-{
-    slabdbg_ensure_init();
-    return debug_validate_all();
 }
 
 /* ---- kmem_cache_destroy ------------------------------------------------------- */
@@ -348,8 +342,3 @@ void debug_print_traces(int fd)
     for_each_debug_cache(traces_cache, &ta);
 }
 
-EXPORT void slabdbg_print_traces(int fd)
-{
-    slabdbg_ensure_init();
-    debug_print_traces(fd);
-}

@@ -6,6 +6,15 @@
 
 #include "core/internal.h"
 
+/* Lazy, idempotent initialisation: the first malloc may come before any
+ * constructor ran. */
+INTERNAL void slabdbg_init_slow(void);
+static inline void slabdbg_ensure_init(void)
+{
+    if (unlikely(!atomic_load_explicit(&init_done, memory_order_acquire)))
+        slabdbg_init_slow();
+}
+
 INTERNAL size_t object_usable_size(const void *p);
 INTERNAL void *realloc_foreign(void *p, size_t n);
 INTERNAL extern struct kmem_cache kmem_cache_cache;

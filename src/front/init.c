@@ -20,10 +20,10 @@
 #include "debug/guard.h"
 #include "front/front.h"
 #include "core/arena.h"
-#include "front/options.h"
+#include "base/options.h"
 #include "report/bug.h"
 #include "report/symbolize.h"
-#include "report/out.h"
+#include "base/out.h"
 
 _Atomic int init_done;
 static _Atomic int init_started;

@@ -8,7 +8,7 @@
 #include "base/lock.h"
 #include "front/front.h"
 #include "debug/debug.h"
-#include "front/options.h"
+#include "base/options.h"
 #include "report/bug.h"
 
 struct kmem_cache kmem_cache_cache;

@@ -39,7 +39,7 @@
 #include "core/tcache.h"
 #include "debug/guard.h"
 #include "front/front.h"
-#include "front/options.h"
+#include "base/options.h"
 
 #define ALT_STACK_SIZE ((size_t)1 << 20)
 

@@ -20,9 +20,9 @@
 
 #include "base/lock.h"
 #include "base/report_mode.h"
-#include "front/options.h"
+#include "base/options.h"
 #include "report/bug.h"
-#include "report/out.h"
+#include "base/out.h"
 #include "report/symbolize.h"
 
 #define PENDING_MAX 4

@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 #include "base/lock.h"
-#include "front/front.h"
-#include "report/out.h"
+#include "report/stats.h"
+#include "core/arena.h"
+#include "base/out.h"
 
 static void cache_line(struct out *o, struct kmem_cache *c)
 {
@@ -41,9 +42,8 @@ static void cache_line(struct out *o, struct kmem_cache *c)
     out_char(o, '\n');
 }
 
-EXPORT void slabdbg_print_stats(int fd)
+void stats_print(int fd)
 {
-    slabdbg_ensure_init();
     struct out o;
     out_init(&o, fd);
     char name[64];

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "front/options_table.h"
+#include "base/options_table.h"
 #include "tools/tools.h"
 
 #define LIB_NAME "libslabdbg.so"

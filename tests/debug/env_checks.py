@@ -269,7 +269,7 @@ def t_options_warned():
 
 
 def t_options_help():
-    table = open(os.path.join(ARGS.srcdir, "src", "front", "options_table.h")).read()
+    table = open(os.path.join(ARGS.srcdir, "src", "base", "options_table.h")).read()
     names = re.findall(r"^\s*X\((\w+),\s*(\w+),", table, re.M)
     check(len(names) >= 10, "found only %d options in options_table.h" % len(names))
     p = run([prog("trace_prog")], options="help", sampling=None)

@@ -1,11 +1,11 @@
 /*
- * The SLABDBG parser (src/debug/slub_debug.c, compiled into this program):
- * every form documented in src/debug/slub_debug.h, and malformed input.
+ * The SLABDBG parser (src/base/slub_debug.c, compiled into this program):
+ * every form documented in src/base/slub_debug.h, and malformed input.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "debug/slub_debug.h"
+#include "base/slub_debug.h"
 
 static int failures, checks;
 

@@ -1,7 +1,7 @@
 /* Parser for the kernel's slub_debug= syntax (see slub_debug.h). */
 #include <string.h>
 
-#include "debug/slub_debug.h"
+#include "base/slub_debug.h"
 
 /* Unknown letters, each once, for one warning after the parse. */
 struct unknown_letters {

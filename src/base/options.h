@@ -5,9 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/internal.h"
-#include "debug/slub_debug.h"
-#include "front/options_table.h"
+#include "base/common.h"
+#include "slabdbg.h"
+#include "base/slub_debug.h"
+#include "base/options_table.h"
 
 #define OPT_STR_MAX 256
 

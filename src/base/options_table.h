@@ -1,7 +1,7 @@
 /*
  * Every run-time setting other than the debug flags, defined once:
  *   X(name, type, default, help)
- * The parser (src/front/options.c) and every help text are generated from
+ * The parser (src/base/options.c) and every help text are generated from
  * this table.  Settings are given as SLABDBG_OPTIONS=name=value:name=value.
  */
 #ifndef SLABDBG_OPTIONS_TABLE_H

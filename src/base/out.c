@@ -5,7 +5,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "report/out.h"
+#include "base/out.h"
 
 void out_init(struct out *o, int fd)
 {

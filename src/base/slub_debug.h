@@ -18,7 +18,8 @@
 
 #include <stdbool.h>
 
-#include "core/internal.h"
+#include "base/common.h"
+#include "slabdbg.h"
 
 #define SLAB_DEBUG_FLAGS                                                                           \
     (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE |        \

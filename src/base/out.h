@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/internal.h"
+#include "base/common.h"
+#include "slabdbg.h"
 
 struct out {
     int fd;

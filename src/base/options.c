@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "front/options.h"
-#include "report/out.h"
+#include "base/options.h"
+#include "base/out.h"
 
 struct slabdbg_options opt;
 struct slub_debug_config slub_debug;
