@@ -16,6 +16,10 @@ void harden_report(enum bug_kind kind, struct kmem_cache *c, struct slab *s, con
     if (!b)
         return;
     b->ptr = (uintptr_t)p;
+    /* A corrupt link: the value found in the link, as the stray write left
+     * it (explain looks values up). */
+    if (kind == BUG_FREEPOINTER && c && p)
+        b->ptr = *(const uintptr_t *)((const char *)p + c->fp_offset);
     if (c && s)
         bug_object(b, c, s, kind == BUG_ALREADY_FREE || kind == BUG_FREEPOINTER ? (void *)p : NULL);
 }

@@ -199,8 +199,8 @@ static void validate_signal_setup(void)
 __attribute__((constructor)) static void slabdbg_constructor(void)
 {
     slabdbg_ensure_init();
-    if (debug_any || guard_any || opt.sample_rate > 0)
-        stack_unwinder_init(debug_any || guard_any);
+    /* Always: production mode reports too (double frees, bad pointers). */
+    stack_unwinder_init(debug_any || guard_any);
     if (debug_any || guard_any)
         symbolize_preload();
     signals_init();

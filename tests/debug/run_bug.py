@@ -116,7 +116,8 @@ def run_case(rows, args):
         if k.startswith("SLABDBG"):
             del env[k]
     env["LD_PRELOAD"] = args.lib
-    env["SLABDBG"] = "" if first["slabdbg"] == "<empty>" else first["slabdbg"]
+    if first["slabdbg"] != "<unset>":  # <unset>: production mode, no SLABDBG at all
+        env["SLABDBG"] = "" if first["slabdbg"] == "<empty>" else first["slabdbg"]
     opts = "json=" + json_path
     # The guarded sampling pool takes random allocations (one in
     # sample_rate); off unless the case sets it, so that where an object
@@ -145,7 +146,7 @@ def run_case(rows, args):
             res.json_lines = [l for l in f.read().split("\n") if l.strip()]
     with open(os.path.join(work, "command"), "w") as f:
         f.write("LD_PRELOAD=%s SLABDBG='%s' SLABDBG_OPTIONS='%s' %s\n"
-                % (args.lib, env["SLABDBG"], opts, " ".join(argv)))
+                % (args.lib, env.get("SLABDBG", "<unset>"), opts, " ".join(argv)))
     with open(os.path.join(work, "stdout"), "w") as f:
         f.write(res.stdout)
     with open(os.path.join(work, "stderr"), "w") as f:

@@ -295,6 +295,10 @@ CASES = {
     # through into the slot's new object.
     "sample_uaf": sample_uaf_case(1),
     "sample_uaf_rate100": sample_uaf_case(100),
+    # The heap already corrupted (free links and markers of every small
+    # class overwritten): the fault's report allocates nothing from it, so it
+    # comes out whole, the only report, and the process dies of the fault.
+    "sample_uaf_corrupt_heap": dict(sample_uaf_case(1), prog=["sample", "uaf_corrupt"]),
     "sample_usable": dict(
         prog=["sample", "usable", "127"], options={"sample_rate": 1}, exit=("status", 0),
         reports=[], extra=check_pool_live),

@@ -16,6 +16,13 @@
  *   sample slack     a sampled malloc(60): one byte written at offset 60 (the
  *                    slack before the guard page) is found at free
  *   sample off       (sample_rate=0) no object is ever sampled
+ *   sample uaf_corrupt
+ *                    as uaf, but first the heap is corrupted: every free
+ *                    object this thread holds of the small classes has its
+ *                    free link and marker overwritten (writes after free of
+ *                    the program's own).  The report of the sampled fault
+ *                    must still come out whole (it allocates nothing from
+ *                    that heap), and the process die of the fault
  */
 #include "guard_prog.h"
 
@@ -95,6 +102,41 @@ static int mode_uaf(void)
     printf("object=%p\n", (void *)p);
     release_object(p);
     printf("freed\n");
+    sampled_stray_writer(p);
+    printf("survived\n");
+    return 1;
+}
+
+/* Writes after free over every object of the small classes that this
+ * thread's caches hold (not the sampled ones: those are inaccessible). */
+NOINLINE void heap_corrupter(void)
+{
+    static char *objs[40][64];
+    for (unsigned c = 0; c < 40; c++) {
+        size_t n = 16 + 16 * c;
+        for (unsigned i = 0; i < 64; i++)
+            objs[c][i] = alloc_object(n);
+        for (unsigned i = 0; i < 64; i++)
+            release_object(objs[c][i]);
+    }
+    for (unsigned c = 0; c < 40; c++)
+        for (unsigned i = 0; i < 64; i++)
+            if (objs[c][i] && !ends_at_guard(objs[c][i], 16 + 16 * c))
+                memset(objs[c][i], 0x41, 16);
+}
+
+static int mode_uaf_corrupt(void)
+{
+    char *p = find_sampled(64);
+    PROG_CHECK(p != NULL, "no sampled object in %d allocations", FIND_TRIES);
+    if (!p)
+        return 1;
+    release_held();
+    heap_corrupter(); /* first: its objects must not take p's slot once freed */
+    printf("object=%p\n", (void *)p);
+    release_object(p);
+    printf("freed\n");
+    fflush(stdout);
     sampled_stray_writer(p);
     printf("survived\n");
     return 1;
@@ -240,6 +282,8 @@ int main(int argc, char **argv)
         return 2;
     if (!strcmp(argv[1], "uaf"))
         return mode_uaf();
+    if (!strcmp(argv[1], "uaf_corrupt"))
+        return mode_uaf_corrupt();
     if (!strcmp(argv[1], "usable"))
         return mode_usable(argc > 2 ? atol(argv[2]) : 127);
     if (!strcmp(argv[1], "realloc"))
