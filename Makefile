@@ -1,8 +1,10 @@
 # Developer entry points; the build itself is CMake.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps build check demo bench format clean
+.PHONY: all deps build check demo bench format clean install deb
 
 all: build
 
@@ -16,6 +18,18 @@ build: deps
 # The whole test suite (what CI runs).
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure
+
+# Installs under PREFIX (staged under DESTDIR when set): the command, the
+# library (libslabdbg.so.0 and its -dev link), the header, slabdbg.pc and the
+# manual pages.  cmake --install does the same.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# Debian packages (libslabdbg0, libslabdbg-dev, slabdbg) in the parent
+# directory, from debian/.
+deb:
+	scripts/deps.sh --package
+	dpkg-buildpackage -us -uc -b
 
 # The main demonstration.
 demo: build
