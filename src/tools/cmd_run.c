@@ -12,6 +12,7 @@
  *   - the closing line says how many reports there were and where they went.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <glob.h>
 #include <limits.h>
 #include <signal.h>
@@ -147,20 +148,26 @@ static int find_library(char *out, size_t size)
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: slabdbg run [-d FLAGS] [-o OPTIONS] [--error-exitcode N] [--] COMMAND [ARGS...]\n"
-        "\n"
-        "Runs COMMAND with the slabdbg allocator preloaded (LD_PRELOAD) and exits with\n"
-        "its exit status (128+N if it was killed by signal N).  If slabdbg reported a\n"
-        "bug in COMMAND or any process it started and COMMAND exited 0, the exit status\n"
-        "is N (--error-exitcode, default 1).  Signals sent to slabdbg run go to COMMAND.\n"
-        "\n"
-        "  -d, --debug FLAGS    set SLABDBG=FLAGS: the kernel's slub_debug= syntax, e.g.\n"
-        "                       FZPU, FZPU,kmalloc-1024, P,kmalloc-*;U,request\n"
-        "                       (F checks, Z red zones, P poison, U tracks, T trace,\n"
-        "                       A fail allocations, O off where costly, - none)\n"
-        "  -o, --options OPTS   add name=value[:name=value...] to SLABDBG_OPTIONS:\n");
+    fprintf(f,
+            "usage: slabdbg run [-d FLAGS] [-o OPTIONS] [-v] [--color=WHEN] [--error-exitcode N]\n"
+            "                   [--] COMMAND [ARGS...]\n"
+            "\n"
+            "Runs COMMAND with the slabdbg allocator preloaded (LD_PRELOAD) and exits with\n"
+            "its exit status (128+N if it was killed by signal N).  If slabdbg reported a\n"
+            "bug in COMMAND or any process it started and COMMAND exited 0, the exit status\n"
+            "is N (--error-exitcode, default 1).  Signals sent to slabdbg run go to COMMAND.\n"
+            "\n"
+            "  -d, --debug=FLAGS    set SLABDBG=FLAGS: the kernel's slub_debug= syntax, e.g.\n"
+            "                       FZPU, FZPU,kmalloc-1024, P,kmalloc-*;U,request\n"
+            "                       (F checks, Z red zones, P poison, U tracks, T trace,\n"
+            "                       A fail allocations, O off where costly, G guard pages,\n"
+            "                       - none)\n"
+            "  -v, --verbose        say at start that slabdbg is on, with which flags and\n"
+            "                       where reports go (SLABDBG_OPTIONS verbose=1)\n"
+            "  --color[=WHEN]       colour in reports: auto (on a terminal), always, never\n"
+            "                       (SLABDBG_OPTIONS color=WHEN)\n"
+            "  --error-exitcode=N   exit status when bugs were reported (default 1)\n"
+            "  -o, --options=OPTS   add name=value[:name=value...] to SLABDBG_OPTIONS:\n");
     SLABDBG_OPTION_TABLE(OPT_HELP_LINE)
     fprintf(f, "\n"
                "environment:\n"
@@ -477,46 +484,92 @@ static int supervise(pid_t child, const sigset_t *caught)
     }
 }
 
-int cmd_run(int argc, char **argv)
+/* The command line: sets SLABDBG and SLABDBG_OPTIONS in our environment
+ * (the child inherits it).  Returns the index of COMMAND, or -1 with the
+ * exit status in *status. */
+static int parse_args(int argc, char **argv, int *error_exitcode, int *status)
 {
-    int i = 1;
-    int error_exitcode = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            i++;
+    enum { OPT_ERROR_EXITCODE = 256, OPT_COLOR };
+    static const struct option longopts[] = {
+        {"debug", required_argument, NULL, 'd'},
+        {"options", required_argument, NULL, 'o'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"color", optional_argument, NULL, OPT_COLOR},
+        {"colour", optional_argument, NULL, OPT_COLOR},
+        {"error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *status = 2;
+    opterr = 0; /* our own messages, which name the command */
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+:d:o:vh", longopts, NULL)) != -1) {
+        char opt[32];
+        switch (c) {
+        case 'd':
+            setenv("SLABDBG", optarg, 1);
+            break;
+        case 'o':
+            if (options_append(optarg) < 0)
+                goto nomem;
+            break;
+        case 'v':
+            if (options_append("verbose=1") < 0)
+                goto nomem;
+            break;
+        case OPT_COLOR: {
+            const char *when = optarg ? optarg : "always";
+            if (strcmp(when, "auto") && strcmp(when, "always") && strcmp(when, "never")) {
+                fprintf(stderr, "slabdbg run: --color wants auto, always or never, not '%s'\n",
+                        when);
+                return -1;
+            }
+            snprintf(opt, sizeof(opt), "color=%s", when);
+            if (options_append(opt) < 0)
+                goto nomem;
             break;
         }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        bool has_value = i + 1 < argc;
-        if ((!strcmp(a, "-d") || !strcmp(a, "--debug")) && has_value) {
-            setenv("SLABDBG", argv[++i], 1);
-        } else if ((!strcmp(a, "-o") || !strcmp(a, "--options")) && has_value) {
-            if (options_append(argv[++i]) < 0) {
-                perror("slabdbg run");
-                return 125;
-            }
-        } else if (!strcmp(a, "--error-exitcode") && has_value) {
+        case OPT_ERROR_EXITCODE: {
             char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 0 || v > 255) {
-                fprintf(stderr, "slabdbg run: --error-exitcode wants 0 to 255, not '%s'\n",
-                        argv[i]);
-                return 2;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 0 || v > 255) {
+                fprintf(stderr, "slabdbg run: --error-exitcode wants 0 to 255, not '%s'\n", optarg);
+                return -1;
             }
-            error_exitcode = (int)v;
-        } else {
-            fprintf(stderr, "slabdbg run: unknown or incomplete option '%s' (try --help)\n", a);
-            return 2;
+            *error_exitcode = (int)v;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            *status = 0;
+            return -1;
+        case ':':
+            fprintf(stderr, "slabdbg run: option '%s' needs a value (try --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "slabdbg run: unknown option '%s' (try --help)\n", argv[optind - 1]);
+            return -1;
         }
     }
-    if (i >= argc) {
+    if (optind >= argc) {
         usage(stderr);
-        return 2;
+        return -1;
     }
+    return optind;
+nomem:
+    perror("slabdbg run");
+    *status = 125;
+    return -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    int error_exitcode = 1, code;
+    int i = parse_args(argc, argv, &error_exitcode, &code);
+    if (i < 0)
+        return code;
     char lib[PATH_MAX];
     if (find_library(lib, sizeof(lib)) < 0)
         return 125;
@@ -563,7 +616,7 @@ int cmd_run(int argc, char **argv)
     unlink(status_path);
     if (status < 0)
         return 125;
-    int code = 125;
+    code = 125;
     if (WIFEXITED(status))
         code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))

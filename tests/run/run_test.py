@@ -12,6 +12,7 @@ import argparse
 import ctypes
 import os
 import pty
+import re
 import resource
 import select
 import shutil
@@ -506,6 +507,70 @@ def environment(t):
     check(b.get(b"SLABDBG") == b"F", "SLABDBG not set by -d")
     check(b.get(b"LD_PRELOAD", b"").endswith(b"libslabdbg.so") or b"libslabdbg" in b[b"LD_PRELOAD"],
           "LD_PRELOAD=%r" % b.get(b"LD_PRELOAD"))
+
+
+# ---------------------------------------------------------------- options
+
+@case
+def options(t):
+    """Every spelling of the options sets what it says in the child's
+    environment; bad ones are refused with one line and status 2."""
+    show = ["sh", "-c", 'printf "%s|%s" "${SLABDBG-unset}" "$SLABDBG_OPTIONS"']
+
+    def child_env(*opts):
+        r = t.run(show, list(opts))
+        check(r.returncode == 0, "slabdbg run %s: status %d: %s" %
+              (" ".join(opts), r.returncode, r.stderr))
+        flags, settings = r.stdout.split("|", 1)
+        return flags, [o for o in settings.split(":") if not o.startswith("status_file=")]
+
+    for opts in (["-d", "FZPU"], ["-dFZPU"], ["--debug", "FZPU"], ["--debug=FZPU"]):
+        check(child_env(*opts)[0] == "FZPU", "%s did not set SLABDBG=FZPU" % opts)
+    check(child_env("-d", "")[0] == "", "-d '' did not set an empty SLABDBG (FZPU everywhere)")
+    for opts in (["-o", "json=/x"], ["-ojson=/x"], ["--options", "json=/x"],
+                 ["--options=json=/x"]):
+        check(child_env(*opts)[1] == ["json=/x"], "%s gave %r" % (opts, child_env(*opts)[1]))
+    got = child_env("-o", "log=/a", "--options=json=/b:stack_depth=4")[1]
+    check(got == ["log=/a", "json=/b", "stack_depth=4"], "two -o: %r" % got)
+    for opts, want in ((["-v"], "verbose=1"), (["--verbose"], "verbose=1"),
+                       (["--color"], "color=always"), (["--color=auto"], "color=auto"),
+                       (["--color=always"], "color=always"), (["--color=never"], "color=never"),
+                       (["--colour=never"], "color=never")):
+        got = child_env(*opts)[1]
+        check(got == [want], "%s gave SLABDBG_OPTIONS %r, expected %s" % (opts, got, want))
+    r = t.run(["sh", "-c", "exit 0"], ["--error-exitcode=7", "-d", "F"])
+    check(r.returncode == 0, "--error-exitcode=7 without reports: %d" % r.returncode)
+    r = t.run([t.sigwatch, "double-free"], ["--error-exitcode=7", "-dF"])
+    check(r.returncode == 7, "--error-exitcode=7 with a report: %d" % r.returncode)
+    r = t.run([t.sigwatch, "double-free"], ["--error-exitcode", "9", "--debug=F"])
+    check(r.returncode == 9, "--error-exitcode 9 with a report: %d" % r.returncode)
+
+    # options after COMMAND are COMMAND's
+    r = t.run(["sh", "-c", 'echo "$SLABDBG|$0"', "-dX"])
+    check(r.stdout.strip() == "|-dX", "an option after COMMAND was taken: %r" % r.stdout)
+
+    for opts, words in ((["--color=bright"], "auto, always or never"),
+                        (["-d"], "needs a value"), (["--debug"], "needs a value"),
+                        (["--bogus"], "unknown option '--bogus'"), (["-x"], "unknown option"),
+                        (["--error-exitcode=300"], "0 to 255"),
+                        (["--error-exitcode="], "0 to 255")):
+        r = subprocess.run([t.cli, "run", *opts] + ([] if opts == ["-d"] or opts == ["--debug"]
+                                                    else ["--", "true"]),
+                           env=t.env, capture_output=True, text=True, timeout=30)
+        check(r.returncode == 2, "%s: status %d, expected 2" % (opts, r.returncode))
+        lines = r.stderr.strip().splitlines()
+        check(len(lines) == 1 and words in lines[0] and lines[0].startswith("slabdbg run: "),
+              "%s: message %r" % (opts, r.stderr))
+
+    r = subprocess.run([t.cli, "run", "--help"], env=t.env, capture_output=True, text=True)
+    check(r.returncode == 0, "--help: status %d" % r.returncode)
+    for words in ("G guard", "--debug=FLAGS", "--options=OPTS", "--verbose", "--color",
+                  "--error-exitcode"):
+        check(words in r.stdout, "run --help does not mention %r" % words)
+    table = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
+                              "front", "options_table.h")).read()
+    for name in re.findall(r"^\s*X\((\w+),", table, re.M):
+        check(re.search(r"^  %s " % name, r.stdout, re.M), "run --help lacks option %s" % name)
 
 
 def main():
