@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build check demo bench format clean install deb
+.PHONY: all deps build check demo bench bench-triage format clean install deb
 
 all: build
 
@@ -38,6 +38,10 @@ demo: build
 bench: build
 	scripts/deps.sh --bench
 	python3 bench/run.py --slabdbg $(BUILD)/libslabdbg.so
+
+# slabdbg triage on 10,000 JSON reports of 2,000 processes (and as syslog).
+bench-triage: build
+	python3 bench/triage_bench.py --build $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')

@@ -30,6 +30,7 @@ want /usr/include/libelf.h libelf-dev
 want /usr/include/capstone/capstone.h libcapstone-dev
 want /usr/include/bpf/btf.h libbpf-dev
 want pahole dwarves
+want /usr/include/json-c/json.h libjson-c-dev
 if [ "${1:-}" = "--package" ]; then
     want dpkg-buildpackage dpkg-dev
     want dh debhelper

@@ -8,7 +8,6 @@ most cases is progs/sigwatch, which writes a line per signal it receives
 ("<signal> <si_code> <si_value>"), so a case can check that a signal sent
 to the wrapper arrived exactly once and how it was sent.
 """
-import argparse
 import ctypes
 import os
 import pty
@@ -22,22 +21,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from cases import Failure, case, check, run_cases  # noqa: E402
+
 SI_USER, SI_QUEUE, SI_KERNEL = 0, -1, 0x80
-CASES = {}
 
 
-def case(f):
-    CASES[f.__name__] = f
-    return f
 
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def wait_for(pred, what, timeout=10.0):
@@ -71,6 +61,9 @@ class T:
                     if not k.startswith("SLABDBG") and k != "LD_PRELOAD"}
         self.env["SLABDBG_LIB"] = self.lib
         self.env["TMPDIR"] = self.tmpdir
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -573,31 +566,5 @@ def options(t):
         check(re.search(r"^  %s " % name, r.stdout, re.M), "run --help lacks option %s" % name)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cli")
-    ap.add_argument("--lib")
-    ap.add_argument("--sigwatch")
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("case", nargs="?")
-    args = ap.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return 0
-    if args.case not in CASES:
-        print("unknown case %r; cases: %s" % (args.case, " ".join(CASES)), file=sys.stderr)
-        return 2
-    t = T(args)
-    try:
-        CASES[args.case](t)
-    except Failure as e:
-        print("FAIL run.%s: %s" % (args.case, e), file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(t.dir, ignore_errors=True)
-    print("ok run.%s" % args.case)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases("run", T, ["cli", "lib", "sigwatch"]))
