@@ -31,6 +31,7 @@ want /usr/include/capstone/capstone.h libcapstone-dev
 want /usr/include/bpf/btf.h libbpf-dev
 want pahole dwarves
 want /usr/include/json-c/json.h libjson-c-dev
+want /usr/lib/python3/dist-packages/matplotlib python3-matplotlib
 if [ "${1:-}" = "--package" ]; then
     want dpkg-buildpackage dpkg-dev
     want dh debhelper
