@@ -21,7 +21,7 @@
 
 struct run {
     struct triage_groups *groups;
-    long inputs, lines, json_skipped, long_lines;
+    long inputs, lines, long_lines;
     bool failed;
     char *buf; /* the read buffer, kept from one input to the next */
     size_t cap;
@@ -58,15 +58,9 @@ static void read_line(struct run *run, struct triage_text *text, char *line, siz
     const char *s = line;
     while (*s == ' ' || *s == '\t')
         s++;
-    if (*s == '{') {
-        if (triage_json_line(run->groups, text, s, len - (size_t)(s - line), name, line_no,
-                             file_meta))
-            return;
-        if (!triage_json_supported()) {
-            run->json_skipped++;
-            return;
-        }
-    }
+    if (*s == '{' &&
+        triage_json_line(run->groups, text, s, len - (size_t)(s - line), name, line_no, file_meta))
+        return;
     triage_text_line(text, line, NULL, line_no);
 }
 
@@ -443,11 +437,6 @@ int cmd_triage(int argc, char **argv)
     struct run run = {.groups = triage_groups_new()};
     for (int i = optind; i < argc; i++)
         read_path(&run, argv[i], 0);
-    if (run.json_skipped)
-        fprintf(stderr,
-                "slabdbg triage: %ld JSON line%s not read: this slabdbg was built without "
-                "json-c\n",
-                run.json_skipped, run.json_skipped == 1 ? "" : "s");
     if (run.long_lines)
         fprintf(stderr, "slabdbg triage: %ld line%s longer than %u MiB skipped\n", run.long_lines,
                 run.long_lines == 1 ? "" : "s", LINE_MAX_BYTES >> 20);

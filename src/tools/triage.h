@@ -129,7 +129,5 @@ void triage_text_free(struct triage_text *t);
  * MESSAGE goes to `text`).  Returns false if the line is not JSON. */
 bool triage_json_line(struct triage_groups *g, struct triage_text *text, const char *line,
                       size_t len, const char *file, long line_no, const struct tr_meta *file_meta);
-/* Whether this build reads JSON (json-c). */
-bool triage_json_supported(void);
 
 #endif

@@ -8,20 +8,13 @@
  *     "_HOSTNAME", "_PID", "_COMM", "SYSLOG_IDENTIFIER" and
  *     "__REALTIME_TIMESTAMP"; the message is a line of a text report (it
  *     goes to the text reader) or one of our JSON reports.
- * Without json-c at build time, JSON lines are not read (and said so).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/triage.h"
 
-#ifdef HAVE_JSON_C
 #include <json-c/json.h>
-
-bool triage_json_supported(void)
-{
-    return true;
-}
 
 static const char *str_of(struct json_object *o, const char *key)
 {
@@ -223,19 +216,3 @@ bool triage_json_line(struct triage_groups *g, struct triage_text *text, const c
     json_object_put(o);
     return true;
 }
-
-#else /* !HAVE_JSON_C */
-
-bool triage_json_supported(void)
-{
-    return false;
-}
-
-bool triage_json_line(struct triage_groups *g, struct triage_text *text, const char *line,
-                      size_t len, const char *file, long line_no, const struct tr_meta *file_meta)
-{
-    (void)g, (void)text, (void)line, (void)len, (void)file, (void)line_no, (void)file_meta;
-    return false;
-}
-
-#endif
