@@ -321,6 +321,9 @@ struct triage_group **triage_groups_sorted(struct triage_groups *g, int *n)
 {
     free(g->sorted);
     g->sorted = xcalloc((size_t)g->ngroups, sizeof(*g->sorted));
+    *n = g->ngroups;
+    if (!g->ngroups)
+        return g->sorted;
     memcpy(g->sorted, g->groups, (size_t)g->ngroups * sizeof(*g->sorted));
     qsort(g->sorted, (size_t)g->ngroups, sizeof(*g->sorted), by_count);
     for (int i = 0; i < g->ngroups; i++) {

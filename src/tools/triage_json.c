@@ -69,6 +69,8 @@ static int64_t time_of(struct json_object *o)
     if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
         return 0;
     double t = json_object_get_double(v);
+    if (!(t > 0 && t < 1e18)) /* NaN, negative, or beyond any clock */
+        return 0;
     if (t > 1e14)
         return (int64_t)t; /* microseconds */
     if (t > 1e11)

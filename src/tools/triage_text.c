@@ -63,7 +63,8 @@ int64_t triage_parse_iso_time(const char *s, const char **end)
     int y, mo, d, h, mi, sec;
     if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
         !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
-        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+        s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec) ||
+        mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return 0;
     int64_t us;
     const char *p = fraction(s + 19, &us);
@@ -131,7 +132,7 @@ static int64_t bsd_time(const char *s, const char **end)
         return 0;
     }
     if (*p++ != ' ' || !digits(p, 2, &h) || p[2] != ':' || !digits(p + 3, 2, &mi) || p[5] != ':' ||
-        !digits(p + 6, 2, &sec))
+        !digits(p + 6, 2, &sec) || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return 0;
     int64_t us;
     const char *stamp_end = p + 8;
@@ -200,8 +201,11 @@ static const char *tag(const char *s, struct prefix *px)
         p++;
         if (!isdigit((unsigned char)*p))
             return NULL;
-        while (isdigit((unsigned char)*p))
+        while (isdigit((unsigned char)*p)) {
+            if (pid > 100000000000LL) /* no pid is that large */
+                return NULL;
             pid = pid * 10 + (*p++ - '0');
+        }
         if (*p++ != ']')
             return NULL;
     }
