@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build check demo bench bench-triage format clean install deb
+.PHONY: all deps build check check-package demo bench bench-triage format clean install deb
 
 all: build
 
@@ -30,6 +30,12 @@ install: build
 deb:
 	scripts/deps.sh --package
 	dpkg-buildpackage -us -uc -b
+
+# The Debian packages built and checked (opt-in: it compiles everything
+# again; the test install.deb skips itself without SLABDBG_TEST_PACKAGE=1).
+check-package: build
+	scripts/deps.sh --package
+	SLABDBG_TEST_PACKAGE=1 ctest --test-dir $(BUILD) -L package --output-on-failure
 
 # The main demonstration.
 demo: build
