@@ -1,8 +1,10 @@
 # Developer entry points; the build itself is CMake.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps build check demo bench format clean
+.PHONY: all deps build check check-package demo bench bench-triage format clean install deb
 
 all: build
 
@@ -17,6 +19,24 @@ build: deps
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
+# Installs under PREFIX (staged under DESTDIR when set): the command, the
+# library (libslabdbg.so.0 and its -dev link), the header, slabdbg.pc and the
+# manual pages.  cmake --install does the same.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# Debian packages (libslabdbg0, libslabdbg-dev, slabdbg) in the parent
+# directory, from debian/.
+deb:
+	scripts/deps.sh --package
+	dpkg-buildpackage -us -uc -b
+
+# The Debian packages built and checked (opt-in: it compiles everything
+# again; the test install.deb skips itself without SLABDBG_TEST_PACKAGE=1).
+check-package: build
+	scripts/deps.sh --package
+	SLABDBG_TEST_PACKAGE=1 ctest --test-dir $(BUILD) -L package --output-on-failure
+
 # The main demonstration.
 demo: build
 	@scripts/demo.sh $(BUILD)
@@ -24,6 +44,10 @@ demo: build
 bench: build
 	scripts/deps.sh --bench
 	python3 bench/run.py --slabdbg $(BUILD)/libslabdbg.so
+
+# slabdbg triage on 10,000 JSON reports of 2,000 processes (and as syslog).
+bench-triage: build
+	python3 bench/triage_bench.py --build $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')

@@ -18,7 +18,9 @@ SLABDBG=FZPU; a "BUG ..." line on stderr fails the run), asan (the C
 workloads' -fsanitize=address builds, bench_asan_*; n/a for python and
 sqlite) and valgrind (memcheck over glibc, one repetition by default).
 
-Standard library only.
+Standard library only, but for --plot DIR, which writes the tables as SVG
+charts with matplotlib (Debian: python3-matplotlib); --plot DIR --replot
+RESULTS.json charts a saved run instead of running.
 """
 
 import argparse
@@ -541,6 +543,164 @@ def relpath(p):
     return p
 
 
+# --------------------------------------------------------------------------
+# Charts (--plot)
+
+
+def load_matplotlib():
+    """matplotlib.pyplot with the SVG backend, or exit with what to install.
+    A Python of the same version as the system's may use the system's
+    packages (python3-matplotlib lives in /usr/lib/python3/dist-packages)."""
+    try:
+        import matplotlib
+    except ImportError:
+        system = "/usr/lib/python3/dist-packages"
+        probe = subprocess.run(["/usr/bin/python3", "-c", "import sys; print(sys.version_info[:2])"],
+                               capture_output=True, text=True) if os.access("/usr/bin/python3", os.X_OK) else None
+        if probe and probe.stdout.strip() == str(tuple(sys.version_info[:2])) and os.path.isdir(system):
+            sys.path.append(system)
+        try:
+            import matplotlib
+        except ImportError:
+            sys.exit("run.py: --plot needs matplotlib, which %s cannot import "
+                     "(apt-get install -y python3-matplotlib, and run bench/run.py with /usr/bin/python3)"
+                     % sys.executable)
+    matplotlib.use("svg")
+    matplotlib.rcParams["svg.hashsalt"] = "slabdbg"  # the same run gives the same file
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def results_summary(data):
+    """From a results dict (as saved by --json): workloads, configurations,
+    the summed-up (time, rss) of each cell (None when a run failed), and why
+    a cell is n/a."""
+    summarise = statistics.median if data.get("stat", "median") == "median" else min
+    workloads = list(data["runs"])
+    configs = list(data["allocators"])
+    cells = {}
+    for w in workloads:
+        for a in configs:
+            rs = data["runs"][w].get(a, [])
+            if rs and all(r["ok"] for r in rs):
+                cells[(w, a)] = (summarise([r["time"] for r in rs]), summarise([r["rss_kib"] for r in rs]))
+            else:
+                cells[(w, a)] = None
+    return workloads, configs, cells, data.get("not_applicable", {})
+
+
+def ratio_chart(plt, path, data, what, index, ylabel):
+    """Grouped bars: each configuration against the baseline, per workload,
+    with their geometric mean; a log scale when the ratios span a lot."""
+    workloads, configs, cells, not_app = results_summary(data)
+    base = data["baseline"]
+    others = [a for a in configs if a != base]
+    if not others:
+        return False
+    bars_total = (len(workloads) + 1) * len(others)
+    fig, ax = plt.subplots(figsize=(min(16, max(8, 0.22 * bars_total + 2)), 4.8))
+    width = 0.8 / len(others)
+    colors = plt.get_cmap("tab10")
+    labels = workloads + ["geomean"]
+    all_ratios = []
+    for k, a in enumerate(others):
+        xs, ys, rs = [], [], []
+        for i, w in enumerate(workloads):
+            b, c = cells.get((w, base)), cells.get((w, a))
+            x = i + (k - (len(others) - 1) / 2) * width
+            if b and c:
+                xs.append(x)
+                ys.append(c[index] / b[index])
+                rs.append(ys[-1])
+            else:
+                mark = "n/a" if a in not_app.get(w, {}) else "FAIL"
+                ax.text(x, 1.0, mark, rotation=90, ha="center", va="bottom", fontsize=7, color=colors(k))
+        if rs:
+            xs.append(len(workloads) + (k - (len(others) - 1) / 2) * width)
+            ys.append(geomean(rs))
+        all_ratios += ys
+        bars = ax.bar(xs, ys, width, label=a, color=colors(k), bottom=0)
+        ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
+    if all_ratios and max(all_ratios) / max(min(all_ratios), 1e-9) > 8:
+        # ratios of 0.1 and 30 in one chart: a log scale, with plain numbers
+        from matplotlib.ticker import NullFormatter
+        ax.set_yscale("log")
+        lo, hi = min(all_ratios) * 0.8, max(all_ratios) * 1.25
+        ticks = [t * 10.0 ** e for e in range(-3, 4) for t in (1, 2, 5) if lo <= t * 10.0 ** e <= hi]
+        ax.set_yticks(ticks)
+        ax.set_yticklabels(["%g" % t for t in ticks])
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    reps = data.get("reps")
+    ax.set_title("%s relative to %s (%s of %s run%s, scale %g; lower is better)"
+                 % (what, base, data.get("stat", "median"), reps, "" if reps == 1 else "s",
+                    data.get("scale", 1)), fontsize=10)
+    ax.legend(fontsize=8, ncol=min(len(others), 4))
+    ax.grid(axis="y", linewidth=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+    return True
+
+
+def pair_chart(plt, path, data, pa, pb):
+    """B against A per workload: the median of the paired per-repetition
+    time ratios with their distribution-free 95% interval."""
+    workloads = list(data["runs"])
+    names, meds, lo, hi = [], [], [], []
+    no_interval = False
+    for w in workloads:
+        ra = [r for r in data["runs"][w].get(pa, []) if r["ok"]]
+        rb = [r for r in data["runs"][w].get(pb, []) if r["ok"]]
+        paired = [b["time"] / a["time"] for a, b in zip(ra, rb) if a["time"] > 0]
+        if not paired:
+            continue
+        m = statistics.median(paired)
+        ci = median_ci(paired)
+        if not ci:
+            no_interval = True
+            ci = (m, m)
+        names.append(w)
+        meds.append(m)
+        lo.append(m - ci[0])
+        hi.append(ci[1] - m)
+    if not names:
+        return False
+    fig, ax = plt.subplots(figsize=(max(7, 0.8 * len(names)), 4.2))
+    ax.errorbar(range(len(names)), meds, yerr=[lo, hi], fmt="o", capsize=4)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=30, ha="right")
+    ax.set_ylabel("time %s / %s" % (pb, pa))
+    ax.set_title("%s against %s: paired time ratio per workload, median and 95%% interval%s"
+                 % (pb, pa, "\n(no interval where there were fewer than 6 repetitions)" if no_interval else ""),
+                 fontsize=10)
+    ax.grid(axis="y", linewidth=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+    return True
+
+
+def write_plots(plt, out_dir, data):
+    """The charts of a run: time.svg and rss.svg (the comparison table) and
+    pair-A-B.svg for each --pair; returns the files written."""
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    if ratio_chart(plt, os.path.join(out_dir, "time.svg"), data, "Wall time", 0, "time ratio"):
+        written.append("time.svg")
+    if ratio_chart(plt, os.path.join(out_dir, "rss.svg"), data, "Peak RSS", 1, "peak RSS ratio"):
+        written.append("rss.svg")
+    for pa, pb in data.get("pairs", []):
+        name = "pair-%s-%s.svg" % (pa, pb)
+        if pair_chart(plt, os.path.join(out_dir, name), data, pa, pb):
+            written.append(name)
+    return written
+
+
 def main():
     ap = argparse.ArgumentParser(
         description="Compare slabdbg with glibc malloc and peer allocators (LD_PRELOAD).",
@@ -587,7 +747,26 @@ def main():
     ap.add_argument("--sqlite3", help="sqlite3 binary (default: from PATH)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every run on stderr")
     ap.add_argument("--list", action="store_true", help="list workloads and allocators, then exit")
+    ap.add_argument("--plot", metavar="DIR", help="also write the tables as SVG charts into DIR "
+                    "(time.svg, rss.svg, pair-A-B.svg; needs matplotlib)")
+    ap.add_argument("--replot", metavar="RESULTS.json", help="with --plot: chart this saved run "
+                    "(--json, bench/results/) instead of running")
     args = ap.parse_args()
+    if args.replot and not args.plot:
+        sys.exit("run.py: --replot goes with --plot DIR")
+    plt = load_matplotlib() if args.plot else None  # before an hour of runs, not after
+    if args.replot:
+        try:
+            with open(args.replot) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit("run.py: --replot %s: %s" % (args.replot, e))
+        if not all(k in data for k in ("runs", "allocators", "baseline")):
+            sys.exit("run.py: --replot %s: not a results file of run.py" % args.replot)
+        written = write_plots(plt, args.plot, data)
+        print("run.py: charts in %s: %s" % (args.plot, ", ".join(written) or "none (one configuration)"),
+              file=sys.stderr)
+        return 0
 
     shortcuts = [n for n, on in (("--debug-table", args.debug_table), ("--sampling-table", args.sampling_table),
                                  ("--guard-table", args.guard_table)) if on]
@@ -1055,43 +1234,48 @@ def main():
                     print("    | " + ln)
 
     # ---- raw results
+    data = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "reps": max_reps,
+        "stat": args.stat,
+        "scale": scale,
+        "cpus": os.cpu_count(),
+        "baseline": baseline,
+        "allocators": {a.name: os.path.basename(a.lib) if a.lib else None for a in allocs},
+        "configurations": {
+            a.name: {"kind": a.kind, "describe": a.describe(), "env": a.extra_env, "reps": a.reps,
+                     "timeout": args.timeout * a.timeout_factor}
+            for a in allocs
+        },
+        "env": env_extra,
+        "foreign_cpu_share": foreign,
+        "runs": {
+            wn: {
+                an: [
+                    {"ok": r.ok, "time": r.time, "cpu": r.cpu, "rss_kib": r.rss_kib,
+                     "status": r.status, "check": r.check}
+                    for r in rs
+                ]
+                for an, rs in per.items()
+            }
+            for wn, per in results.items()
+        },
+        "not_applicable": {wn: per for wn, per in not_app.items() if per},
+        "pairs": [[pa, pb] for pa, pb in pairs],
+    }
     if not args.no_save:
         path = args.json
         if not path:
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
             path = os.path.join(BENCH_DIR, "results", "run-%s.json" % stamp)
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        data = {
-            "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "reps": max_reps,
-            "stat": args.stat,
-            "scale": scale,
-            "cpus": os.cpu_count(),
-            "baseline": baseline,
-            "allocators": {a.name: os.path.basename(a.lib) if a.lib else None for a in allocs},
-            "configurations": {
-                a.name: {"kind": a.kind, "describe": a.describe(), "env": a.extra_env, "reps": a.reps,
-                         "timeout": args.timeout * a.timeout_factor}
-                for a in allocs
-            },
-            "env": env_extra,
-            "foreign_cpu_share": foreign,
-            "runs": {
-                wn: {
-                    an: [
-                        {"ok": r.ok, "time": r.time, "cpu": r.cpu, "rss_kib": r.rss_kib,
-                         "status": r.status, "check": r.check}
-                        for r in rs
-                    ]
-                    for an, rs in per.items()
-                }
-                for wn, per in results.items()
-            },
-            "not_applicable": {wn: per for wn, per in not_app.items() if per},
-        }
         with open(path, "w") as f:
             json.dump(data, f, indent=1)
         print("run.py: raw results in %s" % relpath(os.path.abspath(path)), file=sys.stderr)
+    if args.plot:
+        written = write_plots(plt, args.plot, data)
+        print("run.py: charts in %s: %s" % (args.plot, ", ".join(written) or "none (one configuration)"),
+              file=sys.stderr)
     return 1 if first_fail else 0
 
 

@@ -2,6 +2,7 @@
 # Installs what building and testing slabdbg needs, when it is missing.
 #   scripts/deps.sh          build and test dependencies
 #   scripts/deps.sh --bench  also the peer allocators the benchmarks compare with
+#   scripts/deps.sh --package  also what building the Debian packages needs
 set -euo pipefail
 
 need=()
@@ -29,6 +30,13 @@ want /usr/include/libelf.h libelf-dev
 want /usr/include/capstone/capstone.h libcapstone-dev
 want /usr/include/bpf/btf.h libbpf-dev
 want pahole dwarves
+want /usr/include/json-c/json.h libjson-c-dev
+want /usr/lib/python3/dist-packages/matplotlib python3-matplotlib
+if [ "${1:-}" = "--package" ]; then
+    want dpkg-buildpackage dpkg-dev
+    want dh debhelper
+    want lintian lintian
+fi
 if [ "${1:-}" = "--bench" ]; then
     lib=/usr/lib/x86_64-linux-gnu
     want $lib/libjemalloc.so.2 libjemalloc2

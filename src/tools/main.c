@@ -12,6 +12,7 @@ static const struct command {
 } commands[] = {
     {"run", cmd_run, "run a program with the slabdbg allocator preloaded"},
     {"explain", cmd_explain, "explain SLUB reports, kernel oopses and crash dumps"},
+    {"triage", cmd_triage, "group reports from many processes and hosts by signature"},
 };
 
 static void usage(FILE *f)

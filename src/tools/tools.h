@@ -6,6 +6,7 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_triage(int argc, char **argv);
 
 /* slabdbg explain on open streams (also used by its fuzz target). */
 struct explain_opts {
