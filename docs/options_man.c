@@ -2,12 +2,12 @@
  * options_man TEMPLATE: prints TEMPLATE (slabdbg.7.in) with the line
  * "@SLABDBG_OPTION_TABLE@" replaced by one roff entry per setting of
  * SLABDBG_OPTIONS, generated from the option table the library parses
- * (src/front/options_table.h), so that the manual cannot drift from it.
+ * (src/base/options_table.h), so that the manual cannot drift from it.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "front/options_table.h"
+#include "base/options_table.h"
 
 /* Text for roff: '-' is a hyphen unless escaped, '\' starts an escape. */
 static void roff_text(const char *s)

@@ -89,7 +89,7 @@ if command -v man >/dev/null 2>&1; then
     echo "manual pages render without warnings"
 fi
 # slabdbg(7) documents every setting of the option table and SLABDBG_NO_LIBDW
-for name in $(sed -n 's/^ *X(\([a-z_]*\),.*/\1/p' "$SRC_DIR/src/front/options_table.h") SLABDBG_NO_LIBDW; do
+for name in $(sed -n 's/^ *X(\([a-z_]*\),.*/\1/p' "$SRC_DIR/src/base/options_table.h") SLABDBG_NO_LIBDW; do
     grep -q "$name" "$ROOT/usr/share/man/man7/slabdbg.7" || fail "slabdbg.7 does not mention $name"
 done
 echo "install ok"
