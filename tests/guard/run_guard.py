@@ -401,6 +401,7 @@ SABOTAGE = [
     ("continue_alternate", "guard_side right", {"options": {"guard_side": "right"}}),
     ("sample_uaf", "sampling off", {"options": {"sample_rate": 0}}),
     ("sample_uaf_rate100", "sampling off", {"options": {"sample_rate": 0}}),
+    ("sample_uaf_corrupt_heap", "sampling off", {"options": {"sample_rate": 0}}),
     ("sample_uaf_rate100", "another cache expected", {"report0": {"cache": "kmalloc-96"}}),
     ("sample_usable", "sampling off", {"options": {"sample_rate": 0}}),
     ("sample_usable_small_pool", "a pool of 10 expected", {"prog": ["sample", "usable", "10"]}),

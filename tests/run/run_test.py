@@ -561,7 +561,7 @@ def options(t):
                   "--error-exitcode"):
         check(words in r.stdout, "run --help does not mention %r" % words)
     table = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
-                              "front", "options_table.h")).read()
+                              "base", "options_table.h")).read()
     for name in re.findall(r"^\s*X\((\w+),", table, re.M):
         check(re.search(r"^  %s " % name, r.stdout, re.M), "run --help lacks option %s" % name)
 
