@@ -22,7 +22,6 @@ want git git
 want perl perl
 want tclsh tcl
 want /usr/include/elfutils/libdwfl.h libdw-dev
-want /usr/lib/x86_64-linux-gnu/libunwind.so.8 libunwind8
 want pkg-config pkg-config
 want /usr/include/elfutils/libdw.h libdw-dev
 want /usr/include/libelf.h libelf-dev
@@ -31,6 +30,7 @@ want /usr/include/bpf/btf.h libbpf-dev
 want pahole dwarves
 if [ "${1:-}" = "--bench" ]; then
     lib=/usr/lib/x86_64-linux-gnu
+    want $lib/libunwind.so.8 libunwind8 # bench_unwind compares with unw_backtrace
     want $lib/libjemalloc.so.2 libjemalloc2
     want $lib/libmimalloc.so.2 libmimalloc2.0
     want $lib/libtcmalloc_minimal.so.4 libtcmalloc-minimal4

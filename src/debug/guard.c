@@ -488,21 +488,8 @@ static void report_fault(struct guard_slot *sl, uintptr_t addr, ucontext_t *uc)
     }
     b->has_tracks = sl->state != SLOT_UNUSED;
     memcpy(b->track, sl->track, sizeof(b->track));
-    b->nframes = stack_capture(b->frames, STACK_MAX_FRAMES);
-    /* The faulting code first: drop the frames of the handler and the
-     * signal trampoline, which come before the interrupted pc. */
-    for (unsigned i = 0; i < b->nframes; i++) {
-        if (b->frames[i] == b->fault_pc) {
-            memmove(b->frames, b->frames + i, (b->nframes - i) * sizeof(b->frames[0]));
-            b->nframes -= i;
-            return;
-        }
-    }
-    if (b->nframes < STACK_MAX_FRAMES) {
-        memmove(b->frames + 1, b->frames, b->nframes * sizeof(b->frames[0]));
-        b->nframes++;
-    }
-    b->frames[0] = b->fault_pc;
+    /* The faulting code first, unwound from the interrupted registers. */
+    b->nframes = stack_capture_context(uc, b->frames, STACK_MAX_FRAMES);
 }
 
 static void guard_handler(int sig, siginfo_t *si, void *ctx)
