@@ -6,8 +6,9 @@
  *   unwind_bench [--iterations N] [--rounds R] [--method ours|libunwind|backtrace]
  *                [--depth D]
  *
- * Each figure is the median of R rounds of N captures of the same stack
- * (warm caches: what a program that allocates from the same places pays).
+ * Each figure is the median (and the minimum, which resists interference
+ * from other processes) of R rounds of N captures of the same stack (warm
+ * caches: what a program that allocates from the same places pays).
  * Depth is the number of frames captured, main and libc's start included.
  * For instruction counts, run one method under callgrind with few
  * iterations:  valgrind --tool=callgrind unwind_bench --method ours --depth 15
@@ -57,13 +58,21 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* At the bottom of the stack: the median ns per capture; *frames: how
- * many a capture found. */
-static __attribute__((noinline)) double measure(enum method m, int *frames)
+struct result {
+    double median, min; /* ns per capture */
+    int frames;         /* found by one capture */
+};
+
+static int calibrating; /* measure() only counts the frames */
+
+/* At the bottom of the stack. */
+static __attribute__((noinline)) struct result measure(enum method m)
 {
     void *buf[MAX_FRAMES];
     double t[MAX_ROUNDS];
-    *frames = capture(m, buf); /* warm up: the first capture fills caches */
+    struct result res = {0, 0, capture(m, buf)}; /* also warms the caches up */
+    if (calibrating)
+        return res;
     for (int r = 0; r < rounds; r++) {
         double t0 = now_ns();
         for (long i = 0; i < iterations; i++) {
@@ -73,26 +82,28 @@ static __attribute__((noinline)) double measure(enum method m, int *frames)
         t[r] = (now_ns() - t0) / (double)iterations;
     }
     qsort(t, (size_t)rounds, sizeof(t[0]), cmp_double);
-    return t[rounds / 2];
+    res.median = t[rounds / 2];
+    res.min = t[0];
+    return res;
 }
 
 /* Recursion that the compiler keeps: one frame per level. */
-static __attribute__((noinline)) double descend(int levels, enum method m, int *frames)
+static __attribute__((noinline)) struct result descend(int levels, enum method m)
 {
     if (levels <= 0)
-        return measure(m, frames);
-    double r = descend(levels - 1, m, frames);
-    __asm__ volatile("" : "+r"(r));
+        return measure(m);
+    struct result r = descend(levels - 1, m);
+    __asm__ volatile("" : : "r"(&r) : "memory");
     return r;
 }
 
-static __attribute__((noinline)) int frames_at_zero(void)
+/* The levels of descend() that make a stack of `depth` frames. */
+static int levels_for(int depth, enum method m)
 {
-    void *buf[MAX_FRAMES];
-    /* descend(0) -> measure -> capture: the same frames the runs see, plus
-     * descend's one level. */
-    return unwind_available() ? (int)unwind_capture((uintptr_t *)buf, MAX_FRAMES, 0)
-                              : backtrace(buf, MAX_FRAMES);
+    calibrating = 1;
+    int extra = descend(10, m).frames - 10;
+    calibrating = 0;
+    return depth - extra;
 }
 
 int main(int argc, char **argv)
@@ -130,13 +141,9 @@ int main(int argc, char **argv)
     if (!unwind_available())
         fprintf(stderr, "unwind_available() is false: 'ours' is skipped\n");
 
-    /* frames at depth 0 of descend = frames_at_zero's stack + 1 (measure)
-     * - 0 (capture is inlined or a leaf of measure, not counted: its own
-     * return address is the first frame, like frames_at_zero's). */
-    int base = frames_at_zero() + 1;
     static const int depths[] = {5, 15, 30};
-    printf("%-6s %12s %12s %12s   (ns per capture, median of %d x %ld)\n", "depth", "ours",
-           "libunwind", "backtrace", rounds, iterations);
+    printf("ns per capture, median (min) of %d rounds of %ld captures\n", rounds, iterations);
+    printf("%-6s %18s %18s %18s\n", "depth", "ours", "libunwind", "backtrace");
     for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
         int depth = only_depth ? only_depth : depths[d];
         if (only_depth && d)
@@ -145,15 +152,21 @@ int main(int argc, char **argv)
         for (int m = 0; m < NMETHODS; m++) {
             if ((only >= 0 && m != only) || (m == LIBUNWIND && !unw_backtrace_fn) ||
                 (m == OURS && !unwind_available())) {
-                printf(" %12s", "-");
+                printf(" %18s", "-");
                 continue;
             }
-            int frames;
-            double ns = descend(depth - base, (enum method)m, &frames);
-            printf(" %8.1f(%2d)", ns, frames);
+            /* descend() itself is a frame: the shallowest stack is main's. */
+            int levels = levels_for(depth, (enum method)m);
+            struct result r =
+                levels < 0 ? measure((enum method)m) : descend(levels, (enum method)m);
+            char cell[64];
+            snprintf(cell, sizeof(cell), "%.1f (%.1f)%s", r.median, r.min,
+                     r.frames == depth ? "" : "*");
+            printf(" %18s", cell);
             fflush(stdout);
         }
         printf("\n");
     }
+    printf("(* a capture did not find the whole stack)\n");
     return 0;
 }

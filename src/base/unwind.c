@@ -108,10 +108,10 @@ static __thread struct {
 
 /* Memory a walk may read: [lo, hi).  `probes`: pages it may still prove
  * above hi (a stack we know nothing about); 0 for a known stack, whose
- * top is hi. */
+ * top is hi.  `signals`: the signal frames the walk went through. */
 struct window {
     uintptr_t lo, hi;
-    unsigned probes;
+    unsigned probes, signals;
 };
 
 /* Finds the top of the calling thread's stack, when sp is on it. */
@@ -151,15 +151,11 @@ static bool thread_stack_extend(uintptr_t sp)
     return true;
 }
 
-/* The window of a walk whose stack pointer is `sp`. */
-static bool stack_window(uintptr_t sp, struct window *w)
+/* The window of a walk whose stack pointer is `sp`, when it is not on the
+ * proven part of the thread's stack. */
+static __attribute__((noinline)) bool stack_window_slow(uintptr_t sp, struct window *w)
 {
-    w->probes = 0;
-    if (likely(sp >= thread_stack.lo && sp < thread_stack.hi)) {
-        w->lo = thread_stack.lo;
-        w->hi = thread_stack.hi;
-        return true;
-    }
+    w->probes = 0; /* w->signals is the walk's: kept */
     /* On the alternate signal stack: the range the kernel was given (the
      * program handed it over as stack memory).  Asked before the thread's
      * stack is extended, so that never grows into an adjacent one. */
@@ -184,6 +180,18 @@ static bool stack_window(uintptr_t sp, struct window *w)
     w->hi = w->lo + PAGE;
     w->probes = FOREIGN_PROBES;
     return true;
+}
+
+/* The window of a walk whose stack pointer is `sp`. */
+static inline bool stack_window(uintptr_t sp, struct window *w)
+{
+    if (likely(sp >= thread_stack.lo && sp < thread_stack.hi)) {
+        w->lo = thread_stack.lo;
+        w->hi = thread_stack.hi;
+        w->probes = 0;
+        return true;
+    }
+    return stack_window_slow(sp, w);
 }
 
 /* Proves the pages up to the one holding [addr, addr + 8), within the
@@ -255,6 +263,7 @@ _Static_assert(sizeof(struct unwind_rule) == 16, "two words in the cache");
 _Static_assert(offsetof(struct unwind_rule, ra_off) == 4 &&
                    offsetof(struct unwind_rule, rbp_off) == 8 &&
                    offsetof(struct unwind_rule, cfa_reg) == 12 &&
+                   offsetof(struct unwind_rule, ra_base) == 13 &&
                    offsetof(struct unwind_rule, rbp_base) == 14 &&
                    offsetof(struct unwind_rule, flags) == 15,
                "the layout walk() decodes");
@@ -1366,17 +1375,19 @@ void unwind_forget_code(void)
 
 /* A frame: its pc and the registers we know in it. */
 struct frame {
-    uintptr_t pc, sp, bp;
+    uintptr_t pc, sp;
+    uintptr_t bp;          /* 0: unknown (a frame left rbp undefined) */
     bool exact;            /* pc is the next instruction to run, not a return address */
-    bool bp_known;         /* false after a frame that left rbp undefined */
     const uintptr_t *regs; /* every register (DWARF order): a context's first frame */
 };
 
+/* The value of a register in frame f.  An rbp of 0 counts as unknown:
+ * any address made from it is unreadable anyway. */
 static inline bool reg_value(const struct frame *f, unsigned reg, uintptr_t *v)
 {
     if (reg == DW_RSP)
         *v = f->sp;
-    else if (reg == DW_RBP && f->bp_known)
+    else if (reg == DW_RBP && f->bp)
         *v = f->bp;
     else if (f->regs && reg < DW_RIP)
         *v = f->regs[reg];
@@ -1399,12 +1410,11 @@ static inline bool saved_read(const struct frame *f, struct window *w, uint8_t b
  * of walk()'s fast path.  False at the end of the stack or when the walk
  * cannot be trusted further. */
 static __attribute__((noinline)) bool step(struct frame *f, struct rule_words words,
-                                           struct window *w, unsigned *signals)
+                                           struct window *w)
 {
     struct unwind_rule rule, *r = &rule;
     memcpy(&rule, &words, sizeof(rule));
     uintptr_t cfa, ra, bp = f->bp;
-    bool bp_known = f->bp_known;
     if (!(r->flags & RULE_VALID) || (r->flags & (RULE_STOP | RULE_NO_FDE)) ||
         r->ra_base == LOC_UNDEF || !reg_value(f, r->cfa_reg, &cfa))
         return false;
@@ -1413,24 +1423,22 @@ static __attribute__((noinline)) bool step(struct frame *f, struct rule_words wo
         return false;
     if (!saved_read(f, w, r->ra_base, r->ra_off, cfa, &ra) || !ra)
         return false;
-    if (r->rbp_base == LOC_UNDEF) {
-        bp_known = false;
-    } else if (r->rbp_base != LOC_SAME) {
-        if (!saved_read(f, w, r->rbp_base, r->rbp_off, cfa, &bp))
-            return false;
-        bp_known = true;
-    }
+    if (r->rbp_base == LOC_UNDEF)
+        bp = 0;
+    else if (r->rbp_base != LOC_SAME && !saved_read(f, w, r->rbp_base, r->rbp_off, cfa, &bp))
+        return false;
     if (r->flags & RULE_SIGNAL) {
         /* The interrupted code's stack: maybe another one (sigaltstack). */
-        if (++*signals > MAX_SIGNAL_FRAMES || !stack_window(cfa, w))
+        unsigned signals = w->signals + 1;
+        if (signals > MAX_SIGNAL_FRAMES || !stack_window(cfa, w))
             return false;
+        w->signals = signals;
     } else if (cfa <= f->sp || (cfa > w->hi && !w->probes)) {
         return false; /* the CFA must grow, and stay on the stack */
     }
     f->pc = ra;
     f->sp = cfa;
     f->bp = bp;
-    f->bp_known = bp_known;
     f->exact = r->flags & RULE_SIGNAL;
     f->regs = NULL;
     return true;
@@ -1446,28 +1454,25 @@ static __attribute__((noinline)) bool step(struct frame *f, struct rule_words wo
  * words with shifts, rbp is loaded without a branch (from the return
  * address's slot when it is not saved), and both reads are checked against
  * the window with one comparison each.  Anything else goes to step(). */
-static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, bool bp_known,
-                     struct window *w, unsigned *signals, uintptr_t *frames, unsigned max,
-                     unsigned skip)
+static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, struct window *w,
+                     uintptr_t *frames, unsigned max, unsigned skip)
 {
     const uint64_t gen_tag = (uint64_t)atomic_load_explicit(&code_gen, memory_order_acquire) << 32;
     uintptr_t lo = w->lo, hi = w->hi;
-    unsigned n = 0;
+    long i = -(long)skip; /* where the next pc goes in frames[] */
     for (;;) {
         struct rule_words r = rule_for(pc, exact, gen_tag);
         uint8_t flags = (uint8_t)(r.w1 >> 56), cfa_reg = (uint8_t)(r.w1 >> 32);
         bool simple = flags == (RULE_SIMPLE | RULE_VALID);
         if (unlikely(!simple) && (!r.w1 || (flags & RULE_NO_FDE)))
             break;
-        if (skip) {
-            skip--;
-        } else {
-            frames[n++] = pc;
-            if (n == max)
-                break;
-        }
-        if (likely(simple && (cfa_reg == DW_RSP || bp_known))) {
+        if (i >= 0)
+            frames[i] = pc;
+        if (++i == (long)max)
+            break;
+        if (likely(simple)) {
             bool bp_saved = (uint8_t)(r.w1 >> 48) == LOC_CFA;
+            /* An unknown rbp (0) makes an address below the window. */
             uintptr_t cfa = (cfa_reg == DW_RSP ? sp : bp) + (intptr_t)(int32_t)r.w0;
             uintptr_t ra_at = cfa - sizeof(uintptr_t);
             uintptr_t bp_at = cfa + (intptr_t)(int32_t)r.w1;
@@ -1478,7 +1483,6 @@ static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, bool 
                 memcpy(&ra, (const void *)ra_at, sizeof(ra));
                 memcpy(&saved_bp, (const void *)bp_at, sizeof(saved_bp));
                 bp = bp_saved ? saved_bp : bp;
-                bp_known |= bp_saved;
                 if (!ra)
                     break;
                 pc = ra;
@@ -1487,15 +1491,17 @@ static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, bool 
                 continue;
             }
         }
+        if ((uint8_t)(r.w1 >> 40) == LOC_UNDEF)
+            break; /* the outermost frame (ra_base, read without step()) */
         /* Anything else: the general step. */
-        struct frame f = {pc, sp, bp, exact, bp_known, NULL};
-        if (!step(&f, r, w, signals))
+        struct frame f = {pc, sp, bp, exact, NULL};
+        if (!step(&f, r, w))
             break;
-        pc = f.pc, sp = f.sp, bp = f.bp, exact = f.exact, bp_known = f.bp_known;
+        pc = f.pc, sp = f.sp, bp = f.bp, exact = f.exact;
         lo = w->lo, hi = w->hi; /* a signal frame may change stacks */
     }
-    unwind_assert(n <= max);
-    return n;
+    unwind_assert(i <= (long)max);
+    return i > 0 ? (unsigned)i : 0;
 }
 
 /* ==== Availability ======================================================== */
@@ -1538,25 +1544,40 @@ bool unwind_available(void)
 
 /* ==== Entry points ======================================================== */
 
-__attribute__((noinline)) unsigned unwind_capture(uintptr_t *frames, unsigned max, unsigned skip)
+/* unwind_capture() from its caller's frame: the return address `pc`, the
+ * caller's rsp and rbp.  Named for the assembly below, which jumps to it. */
+static unsigned capture_from(uintptr_t *frames, unsigned max, unsigned skip, uintptr_t pc,
+                             uintptr_t sp, uintptr_t bp) __asm__("unwind_capture_from");
+static __attribute__((used, noipa)) unsigned capture_from(uintptr_t *frames, unsigned max,
+                                                          unsigned skip, uintptr_t pc, uintptr_t sp,
+                                                          uintptr_t bp)
 {
-    struct frame f = {.exact = true, .bp_known = true};
-    /* Where we are: the CFI row at the instruction after the lea describes
-     * exactly these rsp and rbp. */
-    __asm__ volatile("lea 0(%%rip), %0\n\t"
-                     "mov %%rsp, %1\n\t"
-                     "mov %%rbp, %2"
-                     : "=r"(f.pc), "=r"(f.sp), "=r"(f.bp));
-    if (!max || !unwind_available())
+    struct window w = {.signals = 0};
+    if (!max || !unwind_available() || !stack_window(sp, &w))
         return 0;
-    struct window w;
-    if (!stack_window(f.sp, &w))
-        return 0;
-    /* Our own frame first, never reported. */
-    unsigned signals = 0;
-    return walk(f.pc, f.sp, f.bp, true, true, &w, &signals, frames, max,
-                skip < UINT_MAX ? skip + 1 : skip);
+    return walk(pc, sp, bp, false, &w, frames, max, skip);
 }
+
+/* unwind_capture() is four instructions of assembly: at its entry the
+ * caller's frame is known without unwinding anything (the return address
+ * at rsp, the caller's rsp above it, rbp untouched), and it leaves no frame
+ * of its own (a tail jump). */
+__asm__(".text\n"
+        ".globl unwind_capture\n"
+        ".hidden unwind_capture\n"
+        ".type unwind_capture, @function\n"
+        ".p2align 4\n"
+        "unwind_capture:\n"
+        ".cfi_startproc\n"
+#ifdef __CET__
+        "endbr64\n"
+#endif
+        "mov (%rsp), %rcx\n" /* pc: the return address */
+        "lea 8(%rsp), %r8\n" /* sp: the caller's */
+        "mov %rbp, %r9\n"    /* bp: the caller's */
+        "jmp unwind_capture_from\n"
+        ".cfi_endproc\n"
+        ".size unwind_capture, .-unwind_capture\n");
 
 unsigned unwind_from_context(const void *ucontext, uintptr_t *frames, unsigned max)
 {
@@ -1573,22 +1594,20 @@ unsigned unwind_from_context(const void *ucontext, uintptr_t *frames, unsigned m
                       .sp = regs[DW_RSP],
                       .bp = regs[DW_RBP],
                       .exact = true,
-                      .bp_known = true,
                       .regs = regs};
     frames[0] = f.pc; /* a fact, whatever follows */
     if (max == 1 || !unwind_available())
         return 1;
     /* A stack overflow faults with sp in the guard page: the frame's own
      * slots (return address, saved rbp) are above it. */
-    struct window w;
+    struct window w = {.signals = 0};
     if (!stack_window(f.sp, &w) && !stack_window(page_down(f.sp) + PAGE, &w))
         return 1;
     /* The first step may use any register (a prologue's, the PLT's CFA). */
-    unsigned signals = 0;
     uint64_t gen_tag = (uint64_t)atomic_load_explicit(&code_gen, memory_order_acquire) << 32;
-    if (!step(&f, rule_for(f.pc, true, gen_tag), &w, &signals))
+    if (!step(&f, rule_for(f.pc, true, gen_tag), &w))
         return 1;
-    return 1 + walk(f.pc, f.sp, f.bp, f.exact, f.bp_known, &w, &signals, frames + 1, max - 1, 0);
+    return 1 + walk(f.pc, f.sp, f.bp, f.exact, &w, frames + 1, max - 1, 0);
 }
 
 #else /* !UNWIND_SUPPORTED */
