@@ -14,6 +14,7 @@
  * iterations:  valgrind --tool=callgrind unwind_bench --method ours --depth 15
  */
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <execinfo.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +110,7 @@ static int levels_for(int depth, enum method m)
 int main(int argc, char **argv)
 {
     int only = -1, only_depth = 0;
+    bool partial = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--iterations") && i + 1 < argc)
             iterations = atol(argv[++i]);
@@ -162,11 +164,13 @@ int main(int argc, char **argv)
             char cell[64];
             snprintf(cell, sizeof(cell), "%.1f (%.1f)%s", r.median, r.min,
                      r.frames == depth ? "" : "*");
+            partial |= r.frames != depth;
             printf(" %18s", cell);
             fflush(stdout);
         }
         printf("\n");
     }
-    printf("(* a capture did not find the whole stack)\n");
+    if (partial)
+        printf("(* a capture did not find the whole stack)\n");
     return 0;
 }

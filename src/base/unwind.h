@@ -18,14 +18,18 @@
  * The walk stops (the frames found so far are returned) at:
  *   - the outermost frame (_start, a thread's start: return address undefined);
  *   - a return address of 0, or one outside every loaded object (JIT code,
- *     garbage), or in an object without .eh_frame_hdr or not covered by an
- *     FDE: that address is not reported;
- *   - a pc whose rule we do not interpret (a DWARF expression other than
- *     the PLT's, the stack realignment's and the signal trampoline's, a
- *     CFA computed from a register other than rsp/rbp below the first
- *     frame): that pc is reported, its callers are not;
- *   - a CFA that does not grow, or leaves the stack, or memory that cannot
- *     be proven readable.
+ *     garbage), or outside the code an object's .eh_frame_hdr table covers
+ *     (data; or an object without that table): it is not reported;
+ *   - a pc between two FDEs (code without CFI, as the __start_context that
+ *     makecontext returns to), or whose rule we do not interpret (a DWARF
+ *     expression other than the PLT's, the stack realignment's and the
+ *     signal trampoline's; a CFA computed from a register other than
+ *     rsp/rbp below the first frame, as in ld.so's lazy-binding
+ *     trampoline): that pc is reported, its callers are not;
+ *   - a CFA that does not grow, or leaves the stack (a stack may change
+ *     only through a signal frame), or memory that cannot be proven
+ *     readable (a stack of the program's own: 32 pages are proven at most);
+ *   - registered JIT unwind tables (__register_frame) are not consulted.
  */
 #ifndef SLABDBG_BASE_UNWIND_H
 #define SLABDBG_BASE_UNWIND_H
