@@ -23,7 +23,6 @@ want git git
 want perl perl
 want tclsh tcl
 want /usr/include/elfutils/libdwfl.h libdw-dev
-want /usr/lib/x86_64-linux-gnu/libunwind.so.8 libunwind8
 want pkg-config pkg-config
 want /usr/include/elfutils/libdw.h libdw-dev
 want /usr/include/libelf.h libelf-dev
@@ -39,6 +38,7 @@ if [ "${1:-}" = "--package" ]; then
 fi
 if [ "${1:-}" = "--bench" ]; then
     lib=/usr/lib/x86_64-linux-gnu
+    want $lib/libunwind.so.8 libunwind8 # bench_unwind compares with unw_backtrace
     want $lib/libjemalloc.so.2 libjemalloc2
     want $lib/libmimalloc.so.2 libmimalloc2.0
     want $lib/libtcmalloc_minimal.so.4 libtcmalloc-minimal4

@@ -33,6 +33,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
@@ -161,8 +162,69 @@ static void guard_map_failed(const char *what)
 
 /* ---- G caches ---------------------------------------------------------------- */
 
+/* Guarded objects and quarantined mappings, each about four entries of the
+ * process's memory map (header, guard, data, guard).  They may take a
+ * quarter of vm.max_map_count; the rest stays the program's (and the
+ * heap's: at the limit no segment could be mapped either). */
+static _Atomic long guard_mappings;
+
+static long guard_budget(void)
+{
+    static long budget;
+    if (budget)
+        return budget;
+    long max = 65530; /* the kernel's default */
+    int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[32];
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n > 0) {
+            buf[n] = 0;
+            long v = strtol(buf, NULL, 10);
+            if (v > 0)
+                max = v;
+        }
+    }
+    budget = max / 16 > 16 ? max / 16 : 16;
+    return budget;
+}
+
+static void unmap_guarded(struct segment *seg)
+{
+    segmap_set(seg, false);
+    os_unmap(seg, seg->map_size);
+    atomic_fetch_sub(&guard_mappings, 1);
+}
+
+/* Makes room under the budget by giving back the oldest quarantined
+ * mapping; false when the live objects alone fill it. */
+static bool guard_room(void)
+{
+    if (atomic_load(&guard_mappings) < guard_budget())
+        return true;
+    lock(&guard_lock, LOCK_GUARD);
+    bool room = false;
+    if (gq_count) {
+        struct segment *old = gq[gq_head];
+        gq_head = (gq_head + 1) % gq_cap;
+        gq_count--;
+        unmap_guarded(old);
+        room = true;
+    }
+    unlock(&guard_lock, LOCK_GUARD);
+    return room;
+}
+
 void *guard_alloc(struct kmem_cache *c, size_t size)
 {
+    if (!guard_room()) {
+        static _Atomic int said;
+        if (!atomic_exchange(&said, 1))
+            options_warn("guard pages: as many guarded objects live as a quarter of "
+                         "vm.max_map_count allows; objects go unguarded until some are freed");
+        return NULL;
+    }
     size_t data_len = align_up(size ? size : 1, GPAGE);
     size_t map = GUARD_HDR + GPAGE + data_len + GPAGE;
     struct track alloc;
@@ -172,10 +234,12 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
         guard_map_failed("mapping a guarded object");
         return NULL;
     }
+    atomic_fetch_add(&guard_mappings, 1);
     char *guard_lo = (char *)seg + GUARD_HDR;
     if (mprotect(guard_lo, GPAGE, PROT_NONE) != 0 ||
         mprotect(guard_lo + GPAGE + data_len, GPAGE, PROT_NONE) != 0) {
         os_unmap(seg, map);
+        atomic_fetch_sub(&guard_mappings, 1);
         guard_map_failed("protecting a guard page");
         return NULL;
     }
@@ -213,8 +277,7 @@ static void quarantine_mapping(struct segment *seg)
         void *m = mmap(NULL, gq_cap * sizeof(*gq), PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED) {
-            segmap_set(seg, false);
-            os_unmap(seg, seg->map_size);
+            unmap_guarded(seg);
             return;
         }
         gq = m;
@@ -223,8 +286,7 @@ static void quarantine_mapping(struct segment *seg)
         struct segment *old = gq[gq_head];
         gq_head = (gq_head + 1) % gq_cap;
         gq_count--;
-        segmap_set(old, false);
-        os_unmap(old, old->map_size);
+        unmap_guarded(old);
     }
     gq[(gq_head + gq_count) % gq_cap] = seg;
     gq_count++;
@@ -489,21 +551,8 @@ static void report_fault(struct guard_slot *sl, uintptr_t addr, ucontext_t *uc)
     }
     b->has_tracks = sl->state != SLOT_UNUSED;
     memcpy(b->track, sl->track, sizeof(b->track));
-    b->nframes = stack_capture(b->frames, STACK_MAX_FRAMES);
-    /* The faulting code first: drop the frames of the handler and the
-     * signal trampoline, which come before the interrupted pc. */
-    for (unsigned i = 0; i < b->nframes; i++) {
-        if (b->frames[i] == b->fault_pc) {
-            memmove(b->frames, b->frames + i, (b->nframes - i) * sizeof(b->frames[0]));
-            b->nframes -= i;
-            return;
-        }
-    }
-    if (b->nframes < STACK_MAX_FRAMES) {
-        memmove(b->frames + 1, b->frames, b->nframes * sizeof(b->frames[0]));
-        b->nframes++;
-    }
-    b->frames[0] = b->fault_pc;
+    /* The faulting code first, unwound from the interrupted registers. */
+    b->nframes = stack_capture_context(uc, b->frames, STACK_MAX_FRAMES);
 }
 
 bool guard_trap(ucontext_t *uc)

@@ -1,10 +1,12 @@
 /*
  * Stack capture and the stack depot.
  *
- * Capture uses libunwind's unw_backtrace, loaded with dlopen only when a
- * cache stores tracks (it caches unwind rules: ~100 ns for 15 frames, where
- * glibc's backtrace() takes ~2 us).  Without libunwind, glibc's backtrace()
- * is used, and the user is told once.
+ * Capture uses our own unwinder (base/unwind.h: DWARF call frame
+ * information, rules cached per pc, a few ns a frame once warm; it
+ * allocates nothing, opens no file descriptor and is safe in signal
+ * handlers).  Where it is unavailable (glibc older than 2.35), glibc's
+ * backtrace() is used (~2 us a stack, and its first call loads libgcc_s),
+ * and the user is told once.
  *
  * The depot is a hash table of singly linked records carved from a bounded
  * arena: lookups and inserts are lock-free (insert = compare-and-swap on the
@@ -16,8 +18,10 @@
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "base/lock.h"
+#include "base/unwind.h"
 #include "debug/stackdepot.h"
 #include "base/options.h"
 
@@ -37,11 +41,11 @@ static _Atomic uint32_t depot_buckets[DEPOT_BUCKETS];
 static char *depot_arena;             /* reserved once, committed by chunks */
 static _Atomic size_t depot_used = 8; /* offset 0 is handle 0: "no stack" */
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 8 (base/lock.h) */
-static int (*unw_backtrace_fn)(void **, int);
-/* Stacks are captured only once the unwinder is loaded (allocations made
- * while loading it, or before the library constructor ran, get none), and
- * never from inside a capture (an unwinder that allocates on first use). */
+/* Stacks are captured only once stack_unwinder_init() ran (allocations
+ * made before the library constructor get none).  With glibc's
+ * backtrace(), never from inside a capture: it allocates on first use. */
 static _Atomic int unwinder_ready;
+static bool use_unwinder; /* ours; else glibc's backtrace() */
 static __thread int in_capture;
 static uintptr_t own_text_start, own_text_end;
 
@@ -72,41 +76,72 @@ int pc_is_ours(uintptr_t pc)
 void stack_unwinder_init(bool fast)
 {
     find_own_text();
-    if (fast) {
-        void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-        if (h)
-            unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
-        if (!unw_backtrace_fn)
-            options_warn("libunwind.so.8 not found: stacks are captured with glibc's "
-                         "backtrace(), which is slow (install libunwind8)");
-    }
-    if (!unw_backtrace_fn && fast) {
+    use_unwinder = unwind_available(); /* its first call: here, not in malloc */
+    if (!use_unwinder && fast) {
+        options_warn("this C library has no _dl_find_object (glibc 2.35): stacks are "
+                     "captured with glibc's backtrace(), which is slow");
         void *warm[2];
         backtrace(warm, 2); /* its first call loads libgcc_s: do it now, not in malloc */
     }
-    /* Sampling only: glibc's backtrace() loads libgcc_s at the first sampled
-     * allocation, not in every process at start-up.  That first call may
-     * allocate; in_capture keeps those allocations from capturing again. */
+    /* Sampling only, without our unwinder: glibc's backtrace() loads
+     * libgcc_s at the first sampled allocation, not in every process at
+     * start-up.  That first call may allocate; in_capture keeps those
+     * allocations from capturing again. */
     atomic_store(&unwinder_ready, 1);
+}
+
+/* glibc's backtrace(), for a libc without _dl_find_object. */
+static unsigned capture_backtrace(uintptr_t *frames, unsigned max)
+{
+    void *buf[STACK_MAX_FRAMES + 16];
+    if (in_capture)
+        return 0;
+    in_capture = 1;
+    int n = backtrace(buf, (int)max);
+    in_capture = 0;
+    for (int i = 0; i < n; i++)
+        frames[i] = (uintptr_t)buf[i];
+    return n > 0 ? (unsigned)n : 0;
 }
 
 unsigned stack_capture(uintptr_t *frames, unsigned max)
 {
-    void *buf[STACK_MAX_FRAMES + 16];
+    uintptr_t buf[STACK_MAX_FRAMES + 16];
     /* A few more than asked: slabdbg's own frames (malloc, the slow path,
      * the debug path, the capture) are dropped from the top. */
     unsigned want = (max > STACK_MAX_FRAMES ? STACK_MAX_FRAMES : max) + 8;
-    if (!atomic_load_explicit(&unwinder_ready, memory_order_acquire) || in_capture)
+    if (!atomic_load_explicit(&unwinder_ready, memory_order_acquire))
         return 0;
-    in_capture = 1;
-    int n = unw_backtrace_fn ? unw_backtrace_fn(buf, (int)want) : backtrace(buf, (int)want);
-    in_capture = 0;
+    unsigned n = use_unwinder ? unwind_capture(buf, want, 0) : capture_backtrace(buf, want);
     unsigned i = 0, out = 0;
-    while (i < (unsigned)n && pc_is_ours((uintptr_t)buf[i]))
+    while (i < n && pc_is_ours(buf[i]))
         i++;
-    for (; i < (unsigned)n && out < max; i++)
-        frames[out++] = (uintptr_t)buf[i];
+    for (; i < n && out < max; i++)
+        frames[out++] = buf[i];
     return out;
+}
+
+unsigned stack_capture_context(const void *uc, uintptr_t *frames, unsigned max)
+{
+    if (!max || !atomic_load_explicit(&unwinder_ready, memory_order_acquire))
+        return 0;
+    if (use_unwinder)
+        return unwind_from_context(uc, frames, max);
+    /* backtrace() from the handler: the interrupted pc first, after the
+     * frames of the handler and the signal trampoline. */
+    uintptr_t pc = (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+    unsigned n = stack_capture(frames, max);
+    for (unsigned i = 0; i < n; i++) {
+        if (frames[i] == pc) {
+            memmove(frames, frames + i, (n - i) * sizeof(frames[0]));
+            return n - i;
+        }
+    }
+    if (n == max)
+        n--;
+    memmove(frames + 1, frames, n * sizeof(frames[0]));
+    frames[0] = pc;
+    return n + 1;
 }
 
 static uint32_t hash_frames(const uintptr_t *f, unsigned n)

@@ -18,16 +18,19 @@ typedef uint32_t depot_handle_t; /* 0: no stack */
 /* Captures the calling thread's stack, skipping slabdbg's own frames;
  * returns the number of frames (at most `max`). */
 INTERNAL unsigned stack_capture(uintptr_t *frames, unsigned max);
+/* From a signal handler (`uc`: its ucontext_t): the interrupted pc, then
+ * its callers; returns the number of frames (at most `max`). */
+INTERNAL unsigned stack_capture_context(const void *uc, uintptr_t *frames, unsigned max);
 /* Stores a stack; equal stacks get equal handles.  Lock-free lookups and
  * inserts; returns 0 when the depot is full (its memory is bounded). */
 INTERNAL depot_handle_t depot_save(const uintptr_t *frames, unsigned n);
 /* The frames of a handle; returns their number. */
 INTERNAL unsigned depot_fetch(depot_handle_t h, const uintptr_t **frames);
-/* Loads the unwinder; called once, outside any allocator lock, when it is
- * safe to dlopen (from the library constructor).  `fast`: libunwind, for
- * debugged caches that capture stacks all the time; otherwise (sampling
- * only: a stack every few thousand allocations) glibc's backtrace(), which
- * needs no library of its own. */
+/* Prepares stack capture; called once, outside any allocator lock (from
+ * the library constructor).  `fast`: debugged caches will capture stacks
+ * all the time.  It matters only without our unwinder (glibc < 2.35):
+ * then glibc's backtrace() is loaded now, not at the first allocation,
+ * and the user is told that stacks are slow. */
 INTERNAL void stack_unwinder_init(bool fast);
 INTERNAL void depot_fork(enum fork_phase phase);
 /* Is pc inside slabdbg's own code? */

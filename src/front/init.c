@@ -1,5 +1,5 @@
 /*
- * Initialisation, fork handling, and what happens at exit.
+ * Initialisation, fork handling, dlclose, and what happens at exit.
  *
  * The first malloc can arrive before any constructor ran (from the dynamic
  * loader or another library's constructor), so initialisation is lazy,
@@ -7,6 +7,7 @@
  * allocates before the core is usable; what it calls after that (which may
  * allocate, e.g. pthread_atfork) re-enters a working allocator.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "base/unwind.h"
 #include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
@@ -205,6 +207,18 @@ __attribute__((constructor)) static void slabdbg_constructor(void)
         symbolize_preload();
     signals_init();
     validate_signal_setup();
+}
+
+/* Code may go with a dlclose, and other code come to the same addresses:
+ * the unwinder forgets the rules it cached. */
+EXPORT int dlclose(void *handle)
+{
+    static int (*real)(void *);
+    if (!real)
+        real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    int r = real ? real(handle) : -1;
+    unwind_forget_code();
+    return r;
 }
 
 __attribute__((destructor)) static void slabdbg_destructor(void)
