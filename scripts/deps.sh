@@ -28,6 +28,7 @@ want /usr/include/elfutils/libdw.h libdw-dev
 want /usr/include/libelf.h libelf-dev
 want /usr/include/capstone/capstone.h libcapstone-dev
 want /usr/include/bpf/btf.h libbpf-dev
+want /usr/include/json-c/json.h libjson-c-dev
 want pahole dwarves
 if [ "${1:-}" = "--bench" ]; then
     lib=/usr/lib/x86_64-linux-gnu

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "explain.h"
+#include "analyze/srcscan.h"
 #include "testutil.h"
 
 #define MAXC 32

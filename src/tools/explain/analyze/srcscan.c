@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "explain.h"
+#include "analyze/srcscan.h"
 
 #define MAX_FILE_SIZE ((size_t)4 << 20)
 #define MAX_LINE 4096

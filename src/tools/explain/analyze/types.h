@@ -1,15 +1,12 @@
 /*
- * The analysis side of the slabdbg command: reading SLUB reports and kernel
- * oopses, and explaining them with type and source knowledge.  These
- * interfaces are shared by the explain command and its helpers.
+ * Struct layouts from DWARF (libdw) or BTF (libbpf): the field at an offset
+ * of an object, and the types an object of some size and contents may have.
  */
-#ifndef SLABDBG_TOOLS_EXPLAIN_H
-#define SLABDBG_TOOLS_EXPLAIN_H
+#ifndef SLABDBG_EXPLAIN_ANALYZE_TYPES_H
+#define SLABDBG_EXPLAIN_ANALYZE_TYPES_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* ---- types: struct layouts from DWARF (libdw) or BTF (libbpf) ------------ */
 
 struct types;
 
@@ -68,30 +65,5 @@ int types_rank(struct types *t, size_t object_size, const uint8_t *bytes, size_t
 int types_rank_hinted(struct types *t, size_t object_size, const uint8_t *bytes, size_t nbytes,
                       uint64_t object_addr, func_name_fn func_name, void *ctx,
                       const char *const *hints, int nhints, struct type_candidate *out, int max);
-
-/* ---- source: constants equal to a value, and where they are assigned ---- */
-
-struct src_const {
-    char name[128];
-    char kind[16]; /* "define", "enum", "const" */
-    char file[512];
-    int line;
-};
-
-struct src_assign {
-    char file[512];
-    int line;
-    char function[128]; /* enclosing function, "" if unknown */
-    char constant[128]; /* the constant assigned */
-    char text[256];     /* the statement, trimmed */
-    int same_field;     /* assigns to a field named like the stray field */
-};
-
-/* Scans C sources (*.c, *.h) under dir for constants whose value is `value`
- * and for statements assigning one of them; those assigning to a member
- * named `field` (may be NULL) come first.  Returns 0, or -1 with err. */
-int src_scan(const char *dir, uint64_t value, const char *field, struct src_const *consts,
-             int max_consts, int *n_consts, struct src_assign *assigns, int max_assigns,
-             int *n_assigns, char *err, size_t errlen);
 
 #endif

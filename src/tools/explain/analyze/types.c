@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "explain.h"
+#include "analyze/types.h"
 
 #ifdef HAVE_LIBDW
 #include <dwarf.h>
