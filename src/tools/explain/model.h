@@ -139,7 +139,9 @@ enum ex_section { SEC_REDZONE, SEC_OBJECT, SEC_PADDING, SEC_BYTES_B4 };
 struct ex_row {
     uint64_t addr;
     uint8_t section, n;
+    bool placed; /* pos is known */
     uint8_t b[16];
+    int32_t pos; /* object offset of the row's first byte */
 };
 
 #define EX_FAULTS_MAX 8

@@ -55,6 +55,8 @@ const char *ex_value_kind_name(enum ex_value_kind k);
 
 /* KASAN generic shadow: the address range a shadow address covers. */
 bool ex_kasan_shadow_range(uint64_t shadow, enum ex_arch arch, uint64_t *lo, uint64_t *hi);
+/* The generic KASAN shadow offset of an architecture, 0 if unknown. */
+uint64_t ex_kasan_shadow_offset(enum ex_arch arch);
 /* What a KASAN shadow (or tag) byte means. */
 const char *ex_kasan_shadow_meaning(uint8_t b, bool tags);
 
@@ -100,6 +102,8 @@ struct ex_finding {
 /* ---- oopses --------------------------------------------------------------------------- */
 
 #define EX_INSNS_MAX 48
+#define EX_MEM_READ 1u
+#define EX_MEM_WRITE 2u
 
 struct ex_insn {
     int start, len; /* bytes into the oops' code */
@@ -109,6 +113,7 @@ struct ex_insn {
     int scale;
     int64_t disp;
     int size;     /* of the memory access, 0 if unknown */
+    unsigned mem_access; /* EX_MEM_READ | EX_MEM_WRITE, 0 if unknown */
     char dest[8]; /* register written, "" if none */
     bool branch;  /* a call or jump */
 };

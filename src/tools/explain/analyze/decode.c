@@ -83,6 +83,10 @@ static void x86_fill(csh h, const cs_insn *in, int start, struct ex_insn *out)
             out->scale = op->mem.scale;
             out->disp = op->mem.disp;
             out->size = op->size;
+            out->mem_access = (op->access & CS_AC_READ ? EX_MEM_READ : 0) |
+                              (op->access & CS_AC_WRITE ? EX_MEM_WRITE : 0);
+            if (!strncmp(mn, "lea", 3) || !strncmp(mn, "nop", 3) || !strncmp(mn, "prefetch", 8))
+                out->mem_access = 0; /* no access at all */
         } else if (op->type == X86_OP_REG && (op->access & CS_AC_WRITE)) {
             lower(out->dest, sizeof(out->dest), cs_reg_name(h, op->reg));
         }
@@ -176,6 +180,22 @@ static void x86_decode(const struct ex_oops *o, struct ex_oops_view *v)
     cs_close(&h);
 }
 
+/* Loads read, stores write, atomics do both (by the mnemonic: capstone 4
+ * does not mark memory operands' access on arm). */
+static unsigned arm_mem_access(const char *mn)
+{
+    static const char *const both[] = {"ldadd", "ldclr", "ldeor", "ldset", "ldsmax", "ldsmin",
+                                       "ldumax", "ldumin", "swp", "cas"};
+    for (size_t i = 0; i < sizeof(both) / sizeof(both[0]); i++)
+        if (!strncmp(mn, both[i], strlen(both[i])))
+            return EX_MEM_READ | EX_MEM_WRITE;
+    if (!strncmp(mn, "ld", 2) || !strncmp(mn, "pop", 3))
+        return EX_MEM_READ;
+    if (!strncmp(mn, "st", 2) || !strncmp(mn, "push", 4))
+        return EX_MEM_WRITE;
+    return 0;
+}
+
 static void arm_fill(csh h, const cs_insn *in, int start, bool arm64, struct ex_insn *out)
 {
     memset(out, 0, sizeof(*out));
@@ -216,6 +236,8 @@ static void arm_fill(csh h, const cs_insn *in, int start, bool arm64, struct ex_
             else if (x->op_count > 0 && x->operands[0].type == ARM64_OP_REG)
                 out->size = cs_reg_name(h, x->operands[0].reg)[0] == 'w' ? 4 : 8;
         }
+        if (out->mem)
+            out->mem_access = arm_mem_access(mn);
         /* a "w" register is its "x" register's low half */
         if (out->dest[0] == 'w')
             out->dest[0] = 'x';
@@ -236,6 +258,8 @@ static void arm_fill(csh h, const cs_insn *in, int start, bool arm64, struct ex_
                 lower(out->dest, sizeof(out->dest), cs_reg_name(h, op->reg));
             }
         }
+        if (out->mem)
+            out->mem_access = arm_mem_access(in->mnemonic);
     }
 }
 

@@ -90,13 +90,13 @@ static bool bad_pc(const struct ex_oops *o)
            !o->user_space;
 }
 
-static void regs_equal(const struct ex_oops *o, uint64_t v, char *buf, size_t size)
+static void regs_equal(const struct ex_oops *o, uint64_t v, uint64_t hi, char *buf, size_t size)
 {
     size_t n = 0;
     buf[0] = 0;
     for (int i = 0; i < o->nregs; i++) {
         const char *name = o->regs[i].name;
-        if (o->regs[i].value != v || !strncmp(name, "CR", 2) || !strcmp(name, "EFLAGS") ||
+        if (o->regs[i].value < v || o->regs[i].value > hi || !strncmp(name, "CR", 2) || !strcmp(name, "EFLAGS") ||
             !strcmp(name, "badaddr") || !strcmp(name, "pstate"))
             continue;
         int k = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
@@ -119,6 +119,24 @@ static void reg_name(const struct ex_oops *o, const char *r, char *buf, size_t s
     for (; r[i] && i + 1 < size; i++)
         buf[i] = o->arch == ARCH_X86_64 ? (char)toupper((unsigned char)r[i]) : r[i];
     buf[i] = 0;
+}
+
+/* A KASAN shadow check: one register of the memory operand holds the
+ * shadow offset, the other the pointer shifted right by 3 (*idx). */
+static bool shadow_check(const struct ex_oops *o, const struct ex_insn *in, uint64_t *idx)
+{
+    uint64_t off = ex_kasan_shadow_offset(o->arch), b, x;
+    if (!in || !in->mem || !off || !in->base[0] || !in->index[0] || in->scale > 1 || in->disp)
+        return false;
+    if (!reg_value(o, in->base, &b) || !reg_value(o, in->index, &x))
+        return false;
+    if (b == off)
+        *idx = x;
+    else if (x == off)
+        *idx = b;
+    else
+        return false;
+    return *idx < (UINT64_C(1) << 61);
 }
 
 /* Where the fault address came from, and the address. */
@@ -150,8 +168,18 @@ static void resolve_address(const struct ex_oops *o, struct ex_oops_view *v)
         v->fault_addr = v->range_lo;
         v->fault_addr_from = "KASAN's range (the access its shadow check was for)";
     } else if (gpf) {
-        uint64_t lo, hi;
-        if (v->has_operand_addr && o->arch == ARCH_X86_64 &&
+        uint64_t lo, hi, idx;
+        if (v->has_operand_addr && shadow_check(o, in, &idx)) {
+            /* the instruction adds KASAN's shadow offset to pointer >> 3: the
+             * pointer is known but for its low 3 bits, wherever it points */
+            v->has_range = true;
+            v->range_lo = idx << 3;
+            v->range_hi = v->range_lo + 7;
+            v->has_fault_addr = true;
+            v->fault_addr = v->range_lo;
+            v->fault_addr_from = "the faulting instruction, a KASAN shadow check (its operand is "
+                                 "the shadow of this pointer)";
+        } else if (v->has_operand_addr && o->arch == ARCH_X86_64 &&
             ex_kasan_shadow_range(v->operand_addr, ARCH_X86_64, &lo, &hi)) {
             v->has_range = true;
             v->range_lo = lo;
@@ -189,7 +217,8 @@ static void resolve_address(const struct ex_oops *o, struct ex_oops_view *v)
         ex_value_note(v->fault_addr, 8, &c, &v->addr_note);
         /* zero is in many registers and says nothing about which one was used */
         if (v->fault_addr)
-            regs_equal(o, v->fault_addr, v->regs_equal, sizeof(v->regs_equal));
+            regs_equal(o, v->fault_addr, v->has_range ? v->range_hi : v->fault_addr, v->regs_equal,
+                       sizeof(v->regs_equal));
     }
 }
 
@@ -255,11 +284,20 @@ static void verdict(const struct ex_oops *o, struct ex_oops_view *v)
         return;
     }
     if (v->bad_pc) {
+        const struct ex_frame *caller = NULL;
+        for (int k = 0; k < o->trace.n && !caller; k++)
+            if (!o->trace.f[k].unreliable && o->trace.f[k].func[0])
+                caller = &o->trace.f[k];
+        char cbuf[EX_NAME_MAX + 48] = "";
+        if (caller)
+            ex_frame_text(caller, cbuf, sizeof(cbuf));
         snprintf(s, size,
                  "the code jumped to 0x%" PRIx64 ", where there is no code: a call through a %s "
-                 "function pointer (or a smashed return address); the caller is the first frame "
-                 "of the trace. %s",
-                 a, a < 0x10000 ? "NULL (or NULL plus an offset)" : "corrupted", v->addr_note.text);
+                 "function pointer (or a smashed return address)%s%s%s%s%s",
+                 a, a < 0x10000 ? "NULL (or NULL plus an offset)" : "corrupted",
+                 caller ? "; the call was made from " : "", cbuf,
+                 caller ? " (the first frame of the trace)" : "", a >= 0x10000 ? ". " : "",
+                 a >= 0x10000 ? v->addr_note.text : "");
         return;
     }
     if (!v->has_fault_addr) {

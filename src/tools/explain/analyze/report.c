@@ -43,6 +43,11 @@ const char *ex_kind_meaning(const struct ex_report *r)
         {"objects_remaining", "objects still allocated when their cache was destroyed (a leak)"},
         {"object_corrupt", "a write into an object that SLUB found corrupt"},
     };
+    /* "Redzone overwritten" says not which red zone: the place does */
+    if (!strcmp(r->kind, "redzone_overwritten") && r->slub.nfaults &&
+        r->slub.faults[0].has_obj_off && r->slub.faults[0].obj_off < 0)
+        return "a write into the red zone before the object (an overflow of the object before "
+               "it, or an underflow)";
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
         if (!strcmp(r->kind, m[i].kind))
             return m[i].meaning;
@@ -64,7 +69,7 @@ const char *ex_kind_meaning(const struct ex_report *r)
     case CLS_NULL_DEREF:
         return "an access through a NULL pointer (plus a field offset)";
     case CLS_WILD_ACCESS:
-        return "an access to an address that is no object (a wild or user pointer)";
+        return "an access to an address outside any object (a wild or user pointer)";
     case CLS_INVALID_ACCESS:
         return "an access whose pointer tag does not match the memory's tag (use after free or "
                "out of bounds)";
@@ -208,6 +213,25 @@ static void hexoff(char *buf, size_t size, int64_t off)
     snprintf(buf, size, "%s0x%" PRIx64, off < 0 ? "-" : "", (uint64_t)(off < 0 ? -off : off));
 }
 
+/* Where an access outside any slab object was, in a few words. */
+static const char *place_phrase(const struct ex_report *r)
+{
+    const char *l = r->location;
+    if (r->cache[0] || r->has_object)
+        return "";
+    if (strstr(l, "stack of task"))
+        return ", in a stack frame";
+    if (strstr(l, "belongs to the variable"))
+        return ", in a global variable";
+    if (strstr(l, "vmalloc region") || strstr(l, "virtual mapping"))
+        return ", in a vmalloc area";
+    if (r->missing & MISS_OBJECT)
+        return ""; /* the report was cut before it said */
+    if (r->page[0])
+        return ", in a page that is not a slab object";
+    return "";
+}
+
 /* One paragraph: what happened, to what, by whom. */
 static void summarize(const struct ex_report *r, struct ex_finding *fd)
 {
@@ -221,10 +245,16 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
         snprintf(obj, sizeof(obj), "%s%s object",
                  !strcmp(r->region_state, "freed") || r->cls == CLS_USE_AFTER_FREE ? "freed " : "",
                  r->cache[0] ? r->cache : "a slab");
-    const char *who = fd->finder ? fd->finder->func : NULL;
+    char who_b[EX_NAME_MAX], alloc_b[EX_NAME_MAX], free_b[EX_NAME_MAX];
+    const char *who = fd->finder ? (ex_base_name(fd->finder->func, who_b, sizeof(who_b)), who_b) : NULL;
+    if (fd->alloc_site)
+        ex_base_name(fd->alloc_site->func, alloc_b, sizeof(alloc_b));
+    if (fd->free_site)
+        ex_base_name(fd->free_site->func, free_b, sizeof(free_b));
     if (r->found_later) {
         /* ours: a write past the requested size, seen when the object was freed */
-        n = appendf(s, size, n, "Something wrote past the end of a %s", obj);
+        n = appendf(s, size, n, "Something wrote %s a %s",
+                    r->rel == REL_LEFT ? "before the start of" : r->rel == REL_RIGHT ? "past the end of" : "outside", obj);
         if (fd->has_stray) {
             hexoff(off, sizeof(off), fd->stray.off);
             n = appendf(s, size, n, " (at offset %s", off);
@@ -277,14 +307,14 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
         } else if (r->cls == CLS_NULL_DEREF)
             n = appendf(s, size, n, " through a NULL pointer");
         else if (r->has_addr)
-            n = appendf(s, size, n, " at 0x%" PRIx64 "%s", fd->addr, r->cache[0] ? "" : " (no slab object)");
+            n = appendf(s, size, n, " at 0x%" PRIx64 "%s", fd->addr, place_phrase(r));
     }
     if (fd->free_site && fd->alloc_site)
-        n = appendf(s, size, n, "; it was allocated by %s and freed by %s", fd->alloc_site->func, fd->free_site->func);
+        n = appendf(s, size, n, "; it was allocated by %s and freed by %s", alloc_b, free_b);
     else if (fd->free_site)
-        n = appendf(s, size, n, "; it was freed by %s", fd->free_site->func);
+        n = appendf(s, size, n, "; it was freed by %s", free_b);
     else if (fd->alloc_site)
-        n = appendf(s, size, n, "; it was allocated by %s", fd->alloc_site->func);
+        n = appendf(s, size, n, "; it was allocated by %s", alloc_b);
     n = appendf(s, size, n, ".");
 }
 
@@ -326,7 +356,7 @@ void ex_analyze_report(struct ex_analysis *a, int i)
         fd->finder = ex_first_user_frame(&r->trace);
     bool found_later = !access_report || r->cls == CLS_CORRUPTION || r->found_later;
     fd->finder_what = found_later ? "found the damage" : "made the access";
-    if (r->found_later && strstr(r->reason, "found at free"))
+    if (r->found_later && (strstr(r->reason, "found at free") || r->src.format == FMT_KFENCE))
         fd->found_when = "when the object was freed";
     else if (found_later)
         fd->found_when = found_when(r);

@@ -144,6 +144,11 @@ bool ex_kasan_shadow_range(uint64_t shadow, enum ex_arch arch, uint64_t *lo, uin
     return true;
 }
 
+uint64_t ex_kasan_shadow_offset(enum ex_arch arch)
+{
+    return arch == ARCH_X86_64 || arch == ARCH_UNKNOWN ? X86_KASAN_SHADOW_OFFSET : 0;
+}
+
 const char *ex_kasan_shadow_meaning(uint8_t b, bool tags)
 {
     if (tags) {

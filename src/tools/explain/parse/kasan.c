@@ -43,6 +43,7 @@ enum kasan_section {
 };
 
 struct kasan_state {
+    int frame_objects; /* after "this frame has N objects:": 1 + those read */
     struct ex_report *r;
     enum kasan_section sec;
     struct ex_track *track; /* where stack lines go in S_ALLOC/S_FREE/S_AUX */
@@ -298,7 +299,15 @@ static bool object_lines(struct kasan_state *st, const char *s)
     return false;
 }
 
-/* Places that are not slab objects: a stack frame, a global, a vmalloc area. */
+static void append_location(struct ex_report *r, const char *sep, const char *s)
+{
+    size_t n = strlen(r->location);
+    if (n + strlen(sep) + 1 < sizeof(r->location))
+        snprintf(r->location + n, sizeof(r->location) - n, "%s%s", sep, s);
+}
+
+/* Places that are not slab objects: a stack frame and its objects, a
+ * global, a vmalloc area. */
 static bool location_lines(struct kasan_state *st, const char *s)
 {
     struct ex_report *r = st->r;
@@ -307,28 +316,44 @@ static bool location_lines(struct kasan_state *st, const char *s)
         ex_starts(s, "The buggy address belongs to the virtual mapping at") ||
         (ex_starts(s, "The buggy address belongs to a ") && strstr(s, "vmalloc region"))) {
         ex_copy_str(r->location, sizeof(r->location), s);
-        st->sec = S_LOCATION;
-        return true;
-    }
-    if (st->sec == S_LOCATION) {
-        size_t n = strlen(r->location);
-        if (n + 3 < sizeof(r->location) && *s)
-            snprintf(r->location + n, sizeof(r->location) - n, " %s", s);
-        if (ex_starts(s, "and is located") || ex_starts(s, "[")) /* wrapped: wait for the frame */
-            return true;
-        if (!strchr(s, '+') && !ex_starts(s, "this frame") && !ex_starts(s, "This frame"))
-            return true;
-        st->sec = S_OTHER;
+        /* a vmalloc line that names its allocator is whole */
+        st->sec = strstr(s, "allocated at ") && strchr(s, '+') ? S_OTHER : S_LOCATION;
+        st->frame_objects = 0;
         return true;
     }
     if (ex_starts(s, "this frame has") || ex_starts(s, "This frame has")) {
-        size_t n = strlen(r->location);
-        if (n + 3 < sizeof(r->location))
-            snprintf(r->location + n, sizeof(r->location) - n, "; %s", s);
-        st->sec = S_OTHER;
+        append_location(r, "; ", s);
+        st->sec = S_LOCATION;
+        st->frame_objects = 1;
         return true;
     }
-    return false;
+    if (st->sec != S_LOCATION)
+        return false;
+    /* what follows the place is not part of it */
+    if (ex_starts(s, "The buggy address") || ex_starts(s, "Memory state") ||
+        ex_starts(s, "page") || ex_starts(s, "flags:") || ex_starts(s, "raw:") ||
+        ex_starts(s, "addr ") || ex_starts(s, "=====")) {
+        st->sec = S_OTHER;
+        return false;
+    }
+    if (!*s)
+        return true;
+    if (st->frame_objects) {
+        /* " [32, 48) 'trace'": the frame's objects, a few */
+        if (s[0] != '[' || st->frame_objects > 4) {
+            st->sec = S_OTHER;
+            return false;
+        }
+        append_location(r, st->frame_objects++ == 1 ? " " : ", ", s);
+        return true;
+    }
+    append_location(r, " ", s);
+    if (ex_starts(s, "and is located") || ex_starts(s, "[")) /* wrapped: wait for the frame */
+        return true;
+    if (!strchr(s, '+'))
+        return true;
+    st->sec = S_OTHER;
+    return true;
 }
 
 /* " ffff8801f44ec200: fc fc ..." and the marked ">ffff8801f44ec300: ..." */

@@ -354,6 +354,13 @@ static void kfence_close(void *state)
         }
     }
     canary_fault(r);
+    /* KFENCE checks the canaries when the object is freed */
+    if (r->cls == CLS_CORRUPTION)
+        r->found_later = true;
+    /* an "invalid free" of an object KFENCE saw freed, at its start: a double free */
+    if (r->cls == CLS_INVALID_FREE && r->free.present && r->has_addr && r->has_object &&
+        r->addr == r->object)
+        r->cls = CLS_DOUBLE_FREE;
     if (!r->alloc.present && !r->free.present)
         r->missing |= MISS_TRACKS;
     if (!r->has_trace)

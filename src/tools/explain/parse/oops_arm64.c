@@ -106,6 +106,8 @@ bool ex_oops_arm_continuation(struct oops_state *st, const char *s)
             o->header_addr = a;
             o->header_addr_from = "the fault address line";
         }
+        if (strstr(p, "address between user and kernel") && (!o->kind[0] || !strcmp(o->kind, "oops")))
+            ex_copy_str(o->kind, sizeof(o->kind), "address between the user and kernel ranges");
         return true;
     }
     if (ex_starts(s, "Internal error: ")) {

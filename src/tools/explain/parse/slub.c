@@ -644,6 +644,8 @@ static void place_by_order(struct ex_report *r)
         if (first_obj < 0)
             first_obj = i;
         last_obj = i;
+        sl->rows[i].placed = true;
+        sl->rows[i].pos = (int32_t)off;
         for (int k = 0; k < sl->rows[i].n; k++)
             ex_slub_put_byte(r, off++, sl->rows[i].b[k]);
     }
@@ -655,10 +657,15 @@ static void place_by_order(struct ex_report *r)
             break;
         for (int k = sl->rows[i].n - 1; k >= 0; k--)
             ex_slub_put_byte(r, --left, sl->rows[i].b[k]);
+        sl->rows[i].placed = true;
+        sl->rows[i].pos = (int32_t)left;
     }
-    for (int i = last_obj + 1; i < sl->nrows && sl->rows[i].section == SEC_REDZONE; i++)
+    for (int i = last_obj + 1; i < sl->nrows && sl->rows[i].section == SEC_REDZONE; i++) {
+        sl->rows[i].placed = true;
+        sl->rows[i].pos = (int32_t)off;
         for (int k = 0; k < sl->rows[i].n; k++)
             ex_slub_put_byte(r, off++, sl->rows[i].b[k]);
+    }
     if (!r->has_object_size && sl->rows[last_obj].n) {
         /* the object rows end at the object's end when the poison's last
          * byte (0xa5) or the right red zone follows */
@@ -759,6 +766,16 @@ static void derive_fault(struct ex_report *r, struct ex_fault *f)
         f->obj_off = (int64_t)(f->start - r->object);
         f->off_source = "addresses";
     }
+    if (!f->has_obj_off && r->hashed && f->has_range) {
+        /* hashed pointers hash alike: the row printed at the fault's start */
+        for (int i = 0; i < r->slub.nrows; i++)
+            if (r->slub.rows[i].placed && r->slub.rows[i].addr == f->start) {
+                f->has_obj_off = true;
+                f->obj_off = r->slub.rows[i].pos;
+                f->off_source = "hexdump row at the same (hashed) address";
+                break;
+            }
+    }
     if (!f->has_obj_off && f->has_slab_off && r->slub.has_object_slab_off) {
         f->has_obj_off = true;
         f->obj_off = (int64_t)f->slab_off - (int64_t)r->slub.object_slab_off;
@@ -771,9 +788,11 @@ static void derive_fault(struct ex_report *r, struct ex_fault *f)
     if (!f->has_length && f->has_obj_off && f->has_expected) {
         /* Hashed range: the bytes that differ from what was expected, from
          * the first one on. */
-        uint64_t n = 0;
+        uint64_t n = 0, max = 4096;
         uint8_t v;
-        while (n < 4096 && ex_slub_byte(r, f->obj_off + (int64_t)n, &v) && v != f->expected)
+        if (f->obj_off < 0)
+            max = (uint64_t)-f->obj_off; /* the left red zone ends where the object starts */
+        while (n < max && ex_slub_byte(r, f->obj_off + (int64_t)n, &v) && v != f->expected)
             n++;
         if (n) {
             f->has_length = true;

@@ -93,12 +93,44 @@ static void lines_of(FILE *out, const struct ex_model *m, const struct ex_src *s
         fprintf(out, "-%d", src->last_line);
 }
 
+/* A track whose own words were overwritten (by the same stray write,
+ * typically): its caller is text or no address, its pid beyond any pid. */
+static bool track_overwritten(const struct ex_report *r, const struct ex_track *t, char *why,
+                              size_t size)
+{
+    if (r->origin != ORIGIN_KERNEL)
+        return false;
+    if (!t->caller.func[0] && t->caller.has_addr) {
+        struct ex_value_ctx c = {.kernel = true, .hashed = r->hashed};
+        struct ex_value_note n;
+        ex_value_note(t->caller.addr, 8, &c, &n);
+        if (n.kind == VAL_ASCII || n.kind == VAL_NONCANONICAL || n.kind == VAL_POISON) {
+            char *cut = strstr(n.text, " (bytes in memory order)");
+            if (!cut)
+                cut = strstr(n.text, ": ");
+            if (cut)
+                *cut = 0;
+            snprintf(why, size, "its caller word %s", n.text);
+            return true;
+        }
+    }
+    if (t->has_pid && t->pid > 4194304) {
+        snprintf(why, size, "its pid %lld is beyond the kernel's pid limit", t->pid);
+        return true;
+    }
+    return false;
+}
+
 static void text_track(FILE *out, const char *label, const struct ex_report *r,
                        const struct ex_track *t)
 {
     char fn[256], ch[512];
     if (!t->present)
         return;
+    if (track_overwritten(r, t, ch, sizeof(ch))) {
+        fprintf(out, LABEL " the track itself is overwritten: %s\n", label, ch);
+        return;
+    }
     const struct ex_frame *site = t->caller.func[0] ? &t->caller : ex_first_user_frame(&t->stack);
     if (site)
         ex_frame_text(site, fn, sizeof(fn));
@@ -311,7 +343,8 @@ static void text_report(FILE *out, const struct ex_analysis *a, int i)
             ex_frame_text(fd->finder, buf, sizeof(buf));
             fputs(buf, out);
         } else {
-            fputs("(no call trace)", out);
+            fputs(r->trace.n ? "(the call trace shows only the checker's frames)" : "(no call trace)",
+                  out);
         }
         if (r->has_task && r->src.format != FMT_SLABDBG_JSON)
             fprintf(out, ", cpu %d, pid %lld%s%s%s", r->cpu, r->pid, r->comm[0] ? " (" : "",
@@ -445,9 +478,13 @@ static void text_oops(FILE *out, const struct ex_analysis *a, int i)
         upper_reg(o, in->index, index, sizeof(index));
         fprintf(out, LABEL " %s\n", "Faulting:", in->text);
         if (in->mem && (in->base[0] || in->index[0]) && strcmp(in->base, "seg")) {
-            fprintf(out, LABEL " reads or writes ", "");
+            fprintf(out, LABEL " %s ", "",
+                    in->mem_access == (EX_MEM_READ | EX_MEM_WRITE) ? "reads and writes"
+                    : in->mem_access == EX_MEM_WRITE               ? "writes"
+                    : in->mem_access == EX_MEM_READ                ? "reads"
+                                                                   : "accesses");
             if (in->size)
-                fprintf(out, "%d bytes", in->size);
+                fprintf(out, "%d byte%s", in->size, in->size == 1 ? "" : "s");
             else
                 fputs("memory", out);
             fprintf(out, " at %s%s%s", base, in->index[0] ? " + " : "", index);
@@ -456,12 +493,17 @@ static void text_oops(FILE *out, const struct ex_analysis *a, int i)
             fprintf(out, " + 0x%" PRIx64, (uint64_t)in->disp);
             if (v->has_operand_addr)
                 fprintf(out, " = 0x%" PRIx64 "%s", v->operand_addr,
-                        v->operand_matches ? ", the fault address" : "");
+                        v->has_range         ? ", the KASAN shadow of the fault address"
+                        : v->operand_matches ? ", the fault address"
+                                             : "");
             fputc('\n', out);
         }
     }
     if (v->has_fault_addr && !v->bad_pc && v->fault_addr) {
-        if (v->regs_equal[0])
+        if (v->regs_equal[0] && v->has_range && v->range_hi != v->range_lo)
+            fprintf(out, LABEL " %s held the fault address (0x%" PRIx64 "-0x%" PRIx64 ")\n",
+                    "Register:", v->regs_equal, v->range_lo, v->range_hi);
+        else if (v->regs_equal[0])
             fprintf(out, LABEL " %s = 0x%" PRIx64 " held the fault address\n", "Register:",
                     v->regs_equal, v->fault_addr);
         else if (o->nregs)
