@@ -234,6 +234,10 @@ bool ex_src_built(void);
 
 /* The kind of a memory-error report in words; NULL if unknown. */
 const char *ex_kind_meaning(const struct ex_report *r);
+/* Whether a kernel track's own words were overwritten (its caller is text
+ * or no address, its pid beyond any pid), and why in *why. */
+bool ex_track_overwritten(const struct ex_report *r, const struct ex_track *t, char *why,
+                          size_t size);
 /* "jiffies" or "ms" for SLUB track ages. */
 const char *ex_age_unit(const struct ex_report *r);
 

@@ -165,8 +165,10 @@ static void report_report(struct ex_analysis *a, int i, int j)
     report_label(x, i, xl, sizeof(xl));
     report_label(y, j, yl, sizeof(yl));
     if (object_range(x, &xlo, &xhi) && object_range(y, &ylo, &yhi) && xlo == ylo)
-        add(a, "same-object", xl, yl, "%s and %s are about the same %s object (0x%" PRIx64 ")", xl,
-            yl, x->cache, xlo);
+        add(a, "same-object", xl, yl,
+            "%s and %s are about the %s object at the same address 0x%" PRIx64
+            " (the same object, or one allocated there later)",
+            xl, yl, x->cache[0] ? x->cache : "slab", xlo);
 }
 
 static void dump_links(struct ex_analysis *a)

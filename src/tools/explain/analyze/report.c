@@ -126,6 +126,34 @@ static const char *found_when(const struct ex_report *r)
     return NULL;
 }
 
+/* A track whose own words were overwritten (by the same stray write,
+ * typically): its caller is text or no address, its pid beyond any pid. */
+bool ex_track_overwritten(const struct ex_report *r, const struct ex_track *t, char *why,
+                              size_t size)
+{
+    if (r->origin != ORIGIN_KERNEL)
+        return false;
+    if (!t->caller.func[0] && t->caller.has_addr) {
+        struct ex_value_ctx c = {.kernel = true, .hashed = r->hashed};
+        struct ex_value_note n;
+        ex_value_note(t->caller.addr, 8, &c, &n);
+        if (n.kind == VAL_ASCII || n.kind == VAL_NONCANONICAL || n.kind == VAL_POISON) {
+            char *cut = strstr(n.text, " (bytes in memory order)");
+            if (!cut)
+                cut = strstr(n.text, ": ");
+            if (cut)
+                *cut = 0;
+            snprintf(why, size, "its caller word %s", n.text);
+            return true;
+        }
+    }
+    if (t->has_pid && t->pid > 4194304) {
+        snprintf(why, size, "its pid %lld is beyond the kernel's pid limit", t->pid);
+        return true;
+    }
+    return false;
+}
+
 /* The site of a track: SLUB's caller, else the first frame that is not
  * the allocator's. */
 static const struct ex_frame *track_site(const struct ex_track *t)

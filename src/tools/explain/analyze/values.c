@@ -305,6 +305,22 @@ void ex_value_note(uint64_t v, unsigned width, const struct ex_value_ctx *ctx,
                                           : "");
         return;
     }
+    if (width <= 2) {
+        /* a byte or two is no pointer; say what it reads as */
+        out->kind = VAL_NARROW;
+        out->not_pointer = true;
+        if (width == 1 && v >= 0x20 && v < 0x7f)
+            snprintf(out->text, sizeof(out->text),
+                     "0x%" PRIx64 " is a single byte, '%c' in ASCII: a byte-sized field, a flag, "
+                     "or the first byte of a longer write",
+                     v, (char)v);
+        else
+            snprintf(out->text, sizeof(out->text),
+                     "0x%" PRIx64 " is a %u-bit value: a %s-sized field, a flag, or part of a "
+                     "longer write",
+                     v, width * 8, width == 1 ? "byte" : "short");
+        return;
+    }
     if (v < 0x10000) {
         out->kind = VAL_SMALL;
         out->not_pointer = true;

@@ -218,6 +218,12 @@ static enum ex_feed guard_feed(void *state, const struct ex_line *l)
 
 void ex_guard_finish(struct ex_report *r)
 {
+    /* the text header says not the side the JSON kind names: the access line does */
+    if (r->cls == CLS_OUT_OF_BOUNDS && (r->rel == REL_LEFT || r->rel == REL_RIGHT) &&
+        (!strcmp(r->kind, "out_of_bounds_read") || !strcmp(r->kind, "out_of_bounds_write"))) {
+        size_t n = strlen(r->kind);
+        snprintf(r->kind + n, sizeof(r->kind) - n, "%s", r->rel == REL_LEFT ? "_left" : "_right");
+    }
     /* a double free names the object itself */
     if (r->cls == CLS_DOUBLE_FREE && r->has_pointer && !r->has_object) {
         r->has_object = true;

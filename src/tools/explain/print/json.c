@@ -83,7 +83,8 @@ static json_object *frame(const struct ex_frame *f)
     char buf[256];
     json_object *o = json_object_new_object();
     ex_frame_text(f, buf, sizeof(buf));
-    put_str(o, "function", f->func);
+    if (f->func[0])
+        put_str(o, "function", f->func);
     put_str(o, "text", buf);
     if (f->has_addr)
         put_hex(o, "pc", f->addr);
@@ -112,7 +113,10 @@ static json_object *track(const struct ex_report *r, const struct ex_track *t)
     const struct ex_frame *site = t->caller.func[0] ? &t->caller : ex_first_user_frame(&t->stack);
     char buf[256];
     put_str(o, "label", t->label);
-    put_str(o, "function", site ? site->func : "");
+    if (ex_track_overwritten(r, t, buf, sizeof(buf)))
+        put_str(o, "overwritten", buf);
+    else if (site)
+        put_str(o, "function", site->func);
     if (site) {
         ex_frame_text(site, buf, sizeof(buf));
         put_str(o, "text", buf);

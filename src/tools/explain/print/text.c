@@ -93,41 +93,13 @@ static void lines_of(FILE *out, const struct ex_model *m, const struct ex_src *s
         fprintf(out, "-%d", src->last_line);
 }
 
-/* A track whose own words were overwritten (by the same stray write,
- * typically): its caller is text or no address, its pid beyond any pid. */
-static bool track_overwritten(const struct ex_report *r, const struct ex_track *t, char *why,
-                              size_t size)
-{
-    if (r->origin != ORIGIN_KERNEL)
-        return false;
-    if (!t->caller.func[0] && t->caller.has_addr) {
-        struct ex_value_ctx c = {.kernel = true, .hashed = r->hashed};
-        struct ex_value_note n;
-        ex_value_note(t->caller.addr, 8, &c, &n);
-        if (n.kind == VAL_ASCII || n.kind == VAL_NONCANONICAL || n.kind == VAL_POISON) {
-            char *cut = strstr(n.text, " (bytes in memory order)");
-            if (!cut)
-                cut = strstr(n.text, ": ");
-            if (cut)
-                *cut = 0;
-            snprintf(why, size, "its caller word %s", n.text);
-            return true;
-        }
-    }
-    if (t->has_pid && t->pid > 4194304) {
-        snprintf(why, size, "its pid %lld is beyond the kernel's pid limit", t->pid);
-        return true;
-    }
-    return false;
-}
-
 static void text_track(FILE *out, const char *label, const struct ex_report *r,
                        const struct ex_track *t)
 {
     char fn[256], ch[512];
     if (!t->present)
         return;
-    if (track_overwritten(r, t, ch, sizeof(ch))) {
+    if (ex_track_overwritten(r, t, ch, sizeof(ch))) {
         fprintf(out, LABEL " the track itself is overwritten: %s\n", label, ch);
         return;
     }
