@@ -268,6 +268,19 @@ struct ex_model *ex_model_new(void)
     return m;
 }
 
+void ex_model_reset(struct ex_model *m)
+{
+    struct ex_report *reports = m->reports;
+    struct ex_oops *oopses = m->oopses;
+    struct ex_dump *dumps = m->dumps;
+    struct ex_other *others = m->others;
+    memset(m, 0, sizeof(*m)); /* records are cleared as they are made */
+    m->reports = reports;
+    m->oopses = oopses;
+    m->dumps = dumps;
+    m->others = others;
+}
+
 void ex_model_free(struct ex_model *m)
 {
     if (!m)

@@ -376,6 +376,8 @@ struct ex_model {
 /* A model with room for EX_*_MAX records of each kind; NULL if out of memory. */
 struct ex_model *ex_model_new(void);
 void ex_model_free(struct ex_model *m);
+/* Empty again, its room kept (for reading many inputs one after another). */
+void ex_model_reset(struct ex_model *m);
 /* New cleared records, or NULL (counted as dropped) when full. */
 struct ex_report *ex_new_report(struct ex_model *m);
 struct ex_oops *ex_new_oops(struct ex_model *m);

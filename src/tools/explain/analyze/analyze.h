@@ -195,6 +195,7 @@ struct ex_src_result {
     struct src_const consts[EX_CONSTS_MAX];
     struct src_assign assigns[EX_ASSIGNS_MAX];
     char field[128];
+    bool by_field; /* no value: the assignments to the field, whatever they assign */
 };
 
 /* ---- the whole analysis ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1159,6 +1160,39 @@ static void record(const char *b, const struct toks *t, size_t i, const char *fi
         field && *field && last->len == strlen(field) && !memcmp(b + last->pos, field, last->len);
 }
 
+/* "x->FIELD = value;", "x.FIELD |= value;": t->v[i] is FIELD.  The
+ * statement's right-hand side goes to `constant`. */
+static void record_field(const char *b, const struct toks *t, size_t i, const char *file,
+                         const char *func, struct avec *out)
+{
+    if (i == 0 || i + 2 >= t->n || !(tis_p(b, &t->v[i - 1], ".") || tis_p(b, &t->v[i - 1], "->")))
+        return;
+    size_t op = i + 1;
+    if (t->v[op].type != T_PUNCT || !is_assign_op(b, &t->v[op]))
+        return;
+    size_t s = lvalue_start(b, t, op);
+    if (s >= op)
+        return;
+    size_t e = stmt_end(b, t, op + 1);
+    if (e <= op)
+        return;
+    if (out->n >= out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 16;
+        out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
+    }
+    struct src_assign *a = &out->v[out->n++];
+    memset(a, 0, sizeof(*a));
+    scopy(a->file, sizeof(a->file), file, strlen(file));
+    a->line = (int)t->v[s].line;
+    scopy(a->function, sizeof(a->function), func, strlen(func));
+    size_t rs = t->v[op + 1].pos, re = t->v[e].pos + t->v[e].len;
+    if (tis_p(b, &t->v[e], ";") && e > op + 1)
+        re = t->v[e - 1].pos + t->v[e - 1].len;
+    text_of(b, rs, re, a->constant, sizeof(a->constant));
+    text_of(b, t->v[s].pos, t->v[e].pos + t->v[e].len, a->text, sizeof(a->text));
+    a->same_field = 1;
+}
+
 static void pass2(const char *file, const struct nameset *names, const char *field,
                   struct avec *out)
 {
@@ -1200,13 +1234,17 @@ static void pass2(const char *file, const struct nameset *names, const char *fie
                 char macro[128];
                 scopy(macro, sizeof(macro), b + d.v[1].pos, d.v[1].len);
                 for (size_t j = 2; j < d.n; j++)
-                    if (d.v[j].type == T_ID && nameset_has(names, b + d.v[j].pos, d.v[j].len))
+                    if (names && d.v[j].type == T_ID &&
+                        nameset_has(names, b + d.v[j].pos, d.v[j].len))
                         record(b, &d, j, file, macro, field, out);
             }
             free(d.v);
             continue;
         }
-        if (k->type == T_ID && nameset_has(names, b + k->pos, k->len))
+        if (k->type == T_ID && !names && field && k->len == strlen(field) &&
+            !memcmp(b + k->pos, field, k->len))
+            record_field(b, &t, i, file, func, out);
+        else if (k->type == T_ID && names && nameset_has(names, b + k->pos, k->len))
             record(b, &t, i, file, func, field, out);
     }
     free(t.v);
@@ -1248,9 +1286,34 @@ static int cmp_const(const void *pa, const void *pb)
     return strcmp(a->c.name, b->c.name);
 }
 
+static int scan(const char *dir, bool by_value, uint64_t value, const char *field,
+                struct src_const *consts, int max_consts, int *n_consts,
+                struct src_assign *assigns, int max_assigns, int *n_assigns, char *err,
+                size_t errlen);
+
 int src_scan(const char *dir, uint64_t value, const char *field, struct src_const *consts,
              int max_consts, int *n_consts, struct src_assign *assigns, int max_assigns,
              int *n_assigns, char *err, size_t errlen)
+{
+    return scan(dir, true, value, field, consts, max_consts, n_consts, assigns, max_assigns,
+                n_assigns, err, errlen);
+}
+
+int src_scan_field(const char *dir, const char *field, struct src_assign *assigns,
+                   int max_assigns, int *n_assigns, char *err, size_t errlen)
+{
+    if (!field || !*field) {
+        set_err(err, errlen, "no field to look for");
+        return -1;
+    }
+    return scan(dir, false, 0, field, NULL, 0, NULL, assigns, max_assigns, n_assigns, err,
+                errlen);
+}
+
+static int scan(const char *dir, bool by_value, uint64_t value, const char *field,
+                struct src_const *consts, int max_consts, int *n_consts,
+                struct src_assign *assigns, int max_assigns, int *n_assigns, char *err,
+                size_t errlen)
 {
     if (n_consts)
         *n_consts = 0;
@@ -1289,11 +1352,14 @@ int src_scan(const char *dir, uint64_t value, const char *field, struct src_cons
         qsort(files.v, files.n, sizeof(*files.v), cmp_str);
 
     struct cvec cv = {0};
-    for (size_t i = 0; i < files.n; i++)
+    for (size_t i = 0; i < files.n && by_value; i++)
         pass1(files.v[i], value, &cv);
 
     struct avec av = {0};
-    if (cv.n) {
+    if (!by_value) {
+        for (size_t i = 0; i < files.n; i++)
+            pass2(files.v[i], NULL, field, &av);
+    } else if (cv.n) {
         struct nameset names = {0};
         for (size_t i = 0; i < cv.n; i++)
             nameset_add(&names, cv.v[i].name);

@@ -31,4 +31,10 @@ int src_scan(const char *dir, uint64_t value, const char *field, struct src_cons
              int max_consts, int *n_consts, struct src_assign *assigns, int max_assigns,
              int *n_assigns, char *err, size_t errlen);
 
+/* Scans the same sources for the statements assigning to a member named
+ * `field` (x->field = ..., x.field |= ...), whatever they assign: the
+ * right-hand side goes to `constant`.  Returns 0, or -1 with err. */
+int src_scan_field(const char *dir, const char *field, struct src_assign *assigns,
+                   int max_assigns, int *n_assigns, char *err, size_t errlen);
+
 #endif

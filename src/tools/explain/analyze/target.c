@@ -196,13 +196,28 @@ void ex_run_src(struct ex_analysis *a)
     if (!a->opts.src)
         return;
     sr->tried = true;
-    if (!t->has_value) {
-        snprintf(sr->error, sizeof(sr->error), "no stray value in the input to look for");
-        return;
-    }
     const char *field = NULL;
     if (tr->has_field)
         field = last_component(tr->field.path, sr->field, sizeof(sr->field));
+    if (!t->has_value) {
+        /* no value (a guard report: the access was stopped), but a field:
+         * who assigns to it */
+        if (!field) {
+            snprintf(sr->error, sizeof(sr->error),
+                     "no stray value in the input to look for, and no field (--binary or --btf)");
+            return;
+        }
+        sr->by_field = true;
+        if (src_scan_field(a->opts.src, field, sr->assigns, EX_ASSIGNS_MAX, &sr->nassigns,
+                           sr->error, sizeof(sr->error)) != 0) {
+            sr->nassigns = 0;
+            return;
+        }
+        sr->error[0] = 0;
+        if (sr->nassigns > EX_ASSIGNS_MAX)
+            sr->nassigns = EX_ASSIGNS_MAX;
+        return;
+    }
     if (src_scan(a->opts.src, t->value, field, sr->consts, EX_CONSTS_MAX, &sr->nconsts,
                  sr->assigns, EX_ASSIGNS_MAX, &sr->nassigns, sr->error, sizeof(sr->error)) != 0) {
         sr->nconsts = sr->nassigns = 0;

@@ -534,6 +534,10 @@ int ex_print_json(FILE *out, const struct ex_analysis *a)
         json_object *s = json_object_new_object();
         if (a->target.has_value)
             put_hex(s, "value", a->target.value);
+        if (sr->field[0])
+            put_str(s, "field", sr->field);
+        if (sr->by_field)
+            put_bool(s, "by_field", true);
         json_object *consts = json_object_new_array();
         for (int i = 0; i < sr->nconsts; i++) {
             json_object *c = json_object_new_object();

@@ -1,6 +1,7 @@
 /* The text output: one section per report, oops and dump, then links,
  * types, sources and the short version. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -648,6 +649,8 @@ static void text_src(FILE *out, const struct ex_analysis *a)
     fprintf(out, "\n== Source (%s)", a->opts.src);
     if (a->target.has_value)
         fprintf(out, ": 0x%" PRIx64, a->target.value);
+    else if (sr->by_field)
+        fprintf(out, ": the statements assigning %s", sr->field);
     fputc('\n', out);
     for (int i = 0; i < sr->nconsts; i++)
         fprintf(out, LABEL " %s (%s%s, %s:%d)\n", i ? "" : "Constants:", sr->consts[i].name,
@@ -660,7 +663,8 @@ static void text_src(FILE *out, const struct ex_analysis *a)
                 as->same_field ? "   [the same field]" : "");
     }
     if (!sr->nconsts && !sr->nassigns && !sr->error[0])
-        fprintf(out, LABEL " no constant with this value found\n", "");
+        fprintf(out, LABEL " %s\n", "",
+                sr->by_field ? "no statement assigning it found" : "no constant with this value found");
     if (sr->error[0])
         fprintf(out, LABEL " %s\n", "Note:", sr->error);
 }
@@ -694,10 +698,26 @@ static void text_summary(FILE *out, const struct ex_analysis *a)
         if (same) {
             fputs("Assigned to that field in:", out);
             int shown = 0;
-            for (int i = 0; i < sr->nassigns; i++)
-                if (sr->assigns[i].same_field && sr->assigns[i].function[0])
-                    fprintf(out, "%s %s", shown++ ? "," : "", sr->assigns[i].function);
-            fputs(": a path that writes after the object was freed is the culprit.\n", out);
+            const struct src_assign *by_finder = NULL;
+            char fb[EX_NAME_MAX];
+            if (fd->finder)
+                ex_base_name(fd->finder->func, fb, sizeof(fb));
+            for (int i = 0; i < sr->nassigns; i++) {
+                const struct src_assign *as = &sr->assigns[i];
+                bool seen = false;
+                for (int k = 0; k < i && !seen; k++)
+                    seen = sr->assigns[k].same_field && !strcmp(sr->assigns[k].function, as->function);
+                if (!as->same_field || !as->function[0] || seen)
+                    continue;
+                fprintf(out, "%s %s", shown++ ? "," : "", as->function);
+                if (fd->finder && !strcmp(fb, as->function) && !by_finder)
+                    by_finder = as;
+            }
+            if (by_finder && !strcmp(fd->finder_what, "made the access"))
+                fprintf(out, ": %s, which made the access, is one of them (%s:%d: %s).\n", fb,
+                        by_finder->file, by_finder->line, by_finder->text);
+            else
+                fputs(": a path that writes after the object was freed is the culprit.\n", out);
         }
         if (a->nlinks)
             fputs("Other inputs link to it (see Links above).\n", out);
