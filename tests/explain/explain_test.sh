@@ -412,14 +412,18 @@ assert r['alloc']['function'] == 'alloc_request' and r['free']['function'] == 'p
     ;;
 corpus)
     # every kept fuzzing input through the whole command: no crash, a status
-    # of 0 or 2, and valid JSON whenever something was explained
+    # of 0 or 2, and valid JSON whenever something was explained (the text
+    # output of each is made in process by explain_parse_test; here one in
+    # eight, to keep the time of a process per input down)
     n=0
     mkdir "$tmp/json"
     for f in "$CORPUS"/*; do
         n=$((n + 1))
-        cli explain "$f" >/dev/null 2>&1
-        s=$?
-        [ $s -eq 0 ] || [ $s -eq 2 ] || { echo "FAIL: $f: exit status $s"; fail=1; }
+        if [ $((n % 8)) -eq 0 ]; then
+            cli explain "$f" >/dev/null 2>&1
+            s=$?
+            [ $s -eq 0 ] || [ $s -eq 2 ] || { echo "FAIL: $f: exit status $s"; fail=1; }
+        fi
         cli explain --json "$f" >"$tmp/json/$n" 2>/dev/null
         s=$?
         [ $s -eq 0 ] || [ $s -eq 2 ] || { echo "FAIL: $f: --json exit status $s"; fail=1; }

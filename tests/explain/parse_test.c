@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "analyze/analyze.h"
 #include "model.h"
 #include "parse/parse.h"
+#include "print/print.h"
 
 static int failures;
 static const char *current = "";
@@ -481,6 +484,25 @@ static void replay_corpus(const char *dir)
         current = de->d_name;
         parse_buffer(data, size);
         struct ex_analysis *an = ex_analyze(m, &opts);
+        if (an) {
+            /* both printers; the JSON must parse back */
+            FILE *null = fopen("/dev/null", "w");
+            if (null) {
+                ex_print_text(null, an);
+                fclose(null);
+            }
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *mem = open_memstream(&buf, &len);
+            if (mem) {
+                CHECK(ex_print_json(mem, an) == 0);
+                fclose(mem);
+                json_object *back = json_tokener_parse(buf);
+                CHECK(back != NULL);
+                json_object_put(back);
+                free(buf);
+            }
+        }
         ex_analysis_free(an);
         free(data);
         n++;

@@ -57,8 +57,9 @@ const char *ex_kind_meaning(const struct ex_report *r)
                : r->access == ACC_READ ? "a read of an object after it was freed (use after free)"
                                        : "an access to an object after it was freed (use after free)";
     case CLS_OUT_OF_BOUNDS:
-        return r->access == ACC_WRITE ? "a write outside the object (buffer overflow or underflow)"
-                                      : "a read outside the object (buffer over-read)";
+        return r->access == ACC_WRITE  ? "a write outside the object (buffer overflow or underflow)"
+               : r->access == ACC_READ ? "a read outside the object (buffer over-read)"
+                                       : "an access outside the object (buffer overflow or over-read)";
     case CLS_CORRUPTION:
         return "a write outside the object, found when the object was freed (buffer overflow)";
     case CLS_DOUBLE_FREE:
@@ -310,7 +311,7 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
         }
     } else {
         const char *verb = r->access == ACC_WRITE ? "wrote" : r->access == ACC_READ ? "read" : r->access == ACC_FREE ? "freed" : "accessed";
-        n = appendf(s, size, n, "%s %s", who ? who : "The code", verb);
+        n = appendf(s, size, n, "%s %s", who ? who : "Some code", verb);
         if (r->has_access_size && r->access != ACC_FREE)
             n = appendf(s, size, n, " %" PRIu64 " byte%s", r->access_size, r->access_size == 1 ? "" : "s");
         if (r->access == ACC_FREE)
@@ -336,6 +337,8 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
             n = appendf(s, size, n, " through a NULL pointer");
         else if (r->has_addr)
             n = appendf(s, size, n, " at 0x%" PRIx64 "%s", fd->addr, place_phrase(r));
+        else
+            n = appendf(s, size, n, " (the report's lines on the address and the object are missing)");
     }
     if (fd->free_site && fd->alloc_site)
         n = appendf(s, size, n, "; it was allocated by %s and freed by %s", alloc_b, free_b);
