@@ -243,7 +243,7 @@ struct ex_report {
      * found the damage (SLUB). */
     bool has_trace;
     struct ex_stack trace;
-    bool has_task;
+    bool has_task, has_cpu; /* has_cpu: the task line gave the CPU */
     int cpu;
     long long pid;
     char comm[64];

@@ -456,7 +456,7 @@ static enum ex_feed kasan_feed(void *state, const struct ex_line *l)
         ex_copy_str(r->location, sizeof(r->location), s);
     } else if (ex_task_line(s, &r->cpu, &r->pid, r->comm, sizeof(r->comm), r->release,
                             sizeof(r->release))) {
-        r->has_task = true;
+        r->has_task = r->has_cpu = true;
         st->sec = S_ACCESS; /* 32-bit arm prints its trace without "Call trace:" */
     } else if (ex_starts(s, "Call Trace:") || ex_starts(s, "Call trace:")) {
         r->has_trace = true;

@@ -252,7 +252,7 @@ static enum ex_feed kfence_feed(void *state, const struct ex_line *l)
         /* taken */
     } else if (ex_task_line(s, &r->cpu, &r->pid, r->comm, sizeof(r->comm), r->release,
                             sizeof(r->release))) {
-        r->has_task = true;
+        r->has_task = r->has_cpu = true;
         st->sec = K_REGS;
     } else if (st->sec == K_REGS) {
         /* with no_hash_pointers: the registers, Code: and the trace again */

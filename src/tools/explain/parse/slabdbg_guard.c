@@ -185,7 +185,7 @@ static enum ex_feed guard_feed(void *state, const struct ex_line *l)
         st->stack = alloc ? 1 : 2;
     } else if (ex_task_line(s, &r->cpu, &r->pid, r->comm, sizeof(r->comm), r->release,
                             sizeof(r->release))) {
-        r->has_task = true;
+        r->has_task = r->has_cpu = true;
         st->stack = 0;
     } else if (ex_starts(s, "Call Trace:")) {
         r->has_trace = true;

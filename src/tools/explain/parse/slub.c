@@ -426,7 +426,7 @@ static bool report_line(struct slub_state *st, const char *s)
         st->stack = 0;
     } else if (ex_task_line(s, &r->cpu, &r->pid, r->comm, sizeof(r->comm), r->release,
                             sizeof(r->release))) {
-        r->has_task = true;
+        r->has_task = r->has_cpu = true;
         st->stack = 3; /* 32-bit arm prints the trace without "Call Trace:" */
     } else if (ex_starts(s, "Call Trace:") || ex_starts(s, "Call trace:")) {
         r->has_trace = true;

@@ -301,7 +301,8 @@ static json_object *report(const struct ex_analysis *a, int i)
     if (r->has_task) {
         put_int(o, "pid", r->pid);
         if (r->src.format != FMT_SLABDBG_JSON) {
-            put_int(o, "finder_cpu", r->cpu);
+            if (r->has_cpu)
+                put_int(o, "finder_cpu", r->cpu);
             put_int(o, "finder_pid", r->pid);
             put_str(o, "finder_comm", r->comm);
         }

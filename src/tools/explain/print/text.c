@@ -319,9 +319,11 @@ static void text_report(FILE *out, const struct ex_analysis *a, int i)
             fputs(r->trace.n ? "(the call trace shows only the checker's frames)" : "(no call trace)",
                   out);
         }
+        if (r->has_task && r->has_cpu && r->src.format != FMT_SLABDBG_JSON)
+            fprintf(out, ", cpu %d", r->cpu);
         if (r->has_task && r->src.format != FMT_SLABDBG_JSON)
-            fprintf(out, ", cpu %d, pid %lld%s%s%s", r->cpu, r->pid, r->comm[0] ? " (" : "",
-                    r->comm, r->comm[0] ? ")" : "");
+            fprintf(out, ", pid %lld%s%s%s", r->pid, r->comm[0] ? " (" : "", r->comm,
+                    r->comm[0] ? ")" : "");
         if (fd->found_when)
             fprintf(out, ", %s", fd->found_when);
         fputc('\n', out);
