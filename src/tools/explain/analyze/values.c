@@ -316,9 +316,9 @@ void ex_value_note(uint64_t v, unsigned width, const struct ex_value_ctx *ctx,
                      v, (char)v);
         else
             snprintf(out->text, sizeof(out->text),
-                     "0x%" PRIx64 " is a %u-bit value: a %s-sized field, a flag, or part of a "
+                     "0x%" PRIx64 " is a%s %u-bit value: a %s-sized field, a flag, or part of a "
                      "longer write",
-                     v, width * 8, width == 1 ? "byte" : "short");
+                     v, width == 1 ? "n" : "", width * 8, width == 1 ? "byte" : "short");
         return;
     }
     if (v < 0x10000) {

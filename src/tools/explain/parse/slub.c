@@ -759,7 +759,11 @@ static void derive_bytes(struct ex_report *r)
 
 static void derive_fault(struct ex_report *r, struct ex_fault *f)
 {
-    bool range = f->has_range && !r->hashed && f->end >= f->start && f->end - f->start < (1u << 20);
+    /* hashing makes the start and end of a range unrelated: a short range is
+     * a real one (a 32-bit kernel's raw pointers, when no rows told) */
+    bool range = f->has_range && f->end >= f->start &&
+                 (r->hashed ? f->end - f->start < 4096 && !r->slub.nrows && r->slub.addr_digits == 8
+                            : f->end - f->start < (1u << 20));
     if (!f->has_obj_off && range && r->has_object && !r->hashed &&
         f->start + EX_WIN_LEFT >= r->object && f->start < r->object + (1u << 24)) {
         f->has_obj_off = true;
@@ -850,6 +854,11 @@ void ex_slub_derive(struct ex_report *r)
     derive_origin(r);
     derive_kind(r);
     derive_bytes(r);
+    /* without object rows: a 64-bit kernel's Object line printed with its
+     * upper half zero is a hashed pointer */
+    if (!r->hashed && r->origin == ORIGIN_KERNEL && r->slub.addr_digits == 16 && r->has_object &&
+        r->object >> 32 == 0)
+        r->hashed = true;
     for (int i = 0; i < r->slub.nfaults; i++)
         derive_fault(r, &r->slub.faults[i]);
     derive_common(r);

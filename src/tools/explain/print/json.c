@@ -279,8 +279,25 @@ static json_object *report(const struct ex_analysis *a, int i)
     }
     if (r->page[0])
         put_str(o, "page", r->page);
-    if (fd->has_stray)
+    if (fd->has_stray) {
         put(o, "stray", stray(r, fd));
+    } else if (r->slub.nfaults) {
+        /* the damage, without its place in the object */
+        const struct ex_fault *f = &r->slub.faults[0];
+        json_object *so = json_object_new_object();
+        if (f->has_length)
+            put_int(so, "length", (long long)f->length);
+        if (f->has_range) {
+            put_hex(so, "fault_start", f->start);
+            put_hex(so, "fault_end", f->end);
+        }
+        if (f->has_first)
+            put_int(so, "first_byte", f->first);
+        if (f->has_expected)
+            put_int(so, "expected", f->expected);
+        put_str(so, "offset_note", "its place in the object is not in the report");
+        put(o, "stray", so);
+    }
     if (r->alloc.present)
         put(o, "alloc", track(r, &r->alloc));
     if (r->free.present)

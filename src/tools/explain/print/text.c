@@ -151,11 +151,13 @@ static void text_stray(FILE *out, const struct ex_report *r, const struct ex_fin
         n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", k ? " " : "");
         if (ex_slub_byte(r, s->off + (int64_t)k, &b))
             n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%02x", b);
+        else if (k == 0 && f->has_first)
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%02x", f->first);
         else
             n += (size_t)snprintf(buf + n, sizeof(buf) - n, "??");
     }
     fprintf(out, LABEL " bytes %s%s", "", buf, s->length > 16 ? " ..." : "");
-    if (f->has_range && !r->hashed)
+    if (f->has_range && (!r->hashed || f->has_length))
         fprintf(out, " at 0x%" PRIx64 "-0x%" PRIx64, f->start, f->end);
     if (f->has_expected)
         fprintf(out, ", expected 0x%02x", f->expected);
@@ -291,12 +293,17 @@ static void text_report(FILE *out, const struct ex_analysis *a, int i)
     } else if (r->slub.nfaults) {
         const struct ex_fault *f = &r->slub.faults[0];
         fprintf(out, LABEL, "Stray:");
+        if (f->has_length)
+            fprintf(out, " %" PRIu64 " byte%s", f->length, f->length == 1 ? "" : "s");
         if (f->has_range)
-            fprintf(out, " 0x%" PRIx64 "-0x%" PRIx64, f->start, f->end);
+            fprintf(out, "%s 0x%" PRIx64 "-0x%" PRIx64, f->has_length ? " at" : "", f->start,
+                    f->end);
+        if (f->has_range && f->has_length && r->hashed)
+            fputs(" (hashed)", out);
         if (f->has_first && f->has_expected)
-            fprintf(out, " first byte 0x%02x instead of 0x%02x", f->first, f->expected);
+            fprintf(out, ", first byte 0x%02x instead of 0x%02x", f->first, f->expected);
         else if (f->has_first)
-            fprintf(out, " first byte 0x%02x", f->first);
+            fprintf(out, ", first byte 0x%02x", f->first);
         fputs(" (its place in the object is not in the report)\n", out);
     } else if (r->canary[0]) {
         fprintf(out, LABEL " %s (bytes the kernel hides are shown as \"!\")\n", "Stray:", r->canary);
