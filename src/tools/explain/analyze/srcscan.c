@@ -23,23 +23,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyze/errmsg.h"
 #include "analyze/srcscan.h"
 
 #define MAX_FILE_SIZE ((size_t)4 << 20)
 #define MAX_LINE 4096
 #define MAX_DEPTH 32
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void scopy(char *dst, size_t len, const char *src, size_t srclen)
 {
@@ -1131,6 +1121,22 @@ static int function_name(const char *b, const struct toks *t, size_t brace, char
 }
 
 /* The statement assigning the constant at token i, if it is one. */
+/* A new, cleared assignment at the end of out. */
+static struct src_assign *new_assign(struct avec *out, const char *file, int line,
+                                     const char *func)
+{
+    if (out->n >= out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 16;
+        out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
+    }
+    struct src_assign *a = &out->v[out->n++];
+    memset(a, 0, sizeof(*a));
+    scopy(a->file, sizeof(a->file), file, strlen(file));
+    a->line = line;
+    scopy(a->function, sizeof(a->function), func, strlen(func));
+    return a;
+}
+
 static void record(const char *b, const struct toks *t, size_t i, const char *file,
                    const char *func, const char *field, struct avec *out)
 {
@@ -1145,15 +1151,7 @@ static void record(const char *b, const struct toks *t, size_t i, const char *fi
     if (!last)
         return;
     size_t e = stmt_end(b, t, i);
-    if (out->n >= out->cap) {
-        out->cap = out->cap ? out->cap * 2 : 16;
-        out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
-    }
-    struct src_assign *a = &out->v[out->n++];
-    memset(a, 0, sizeof(*a));
-    scopy(a->file, sizeof(a->file), file, strlen(file));
-    a->line = (int)t->v[s].line;
-    scopy(a->function, sizeof(a->function), func, strlen(func));
+    struct src_assign *a = new_assign(out, file, (int)t->v[s].line, func);
     scopy(a->constant, sizeof(a->constant), b + k->pos, k->len);
     text_of(b, t->v[s].pos, t->v[e].pos + t->v[e].len, a->text, sizeof(a->text));
     a->same_field =
@@ -1176,15 +1174,7 @@ static void record_field(const char *b, const struct toks *t, size_t i, const ch
     size_t e = stmt_end(b, t, op + 1);
     if (e <= op)
         return;
-    if (out->n >= out->cap) {
-        out->cap = out->cap ? out->cap * 2 : 16;
-        out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
-    }
-    struct src_assign *a = &out->v[out->n++];
-    memset(a, 0, sizeof(*a));
-    scopy(a->file, sizeof(a->file), file, strlen(file));
-    a->line = (int)t->v[s].line;
-    scopy(a->function, sizeof(a->function), func, strlen(func));
+    struct src_assign *a = new_assign(out, file, (int)t->v[s].line, func);
     size_t rs = t->v[op + 1].pos, re = t->v[e].pos + t->v[e].len;
     if (tis_p(b, &t->v[e], ";") && e > op + 1)
         re = t->v[e - 1].pos + t->v[e - 1].len;
@@ -1303,7 +1293,7 @@ int src_scan_field(const char *dir, const char *field, struct src_assign *assign
                    int max_assigns, int *n_assigns, char *err, size_t errlen)
 {
     if (!field || !*field) {
-        set_err(err, errlen, "no field to look for");
+        ex_errf(err, errlen, "no field to look for");
         return -1;
     }
     return scan(dir, false, 0, field, NULL, 0, NULL, assigns, max_assigns, n_assigns, err,
@@ -1320,12 +1310,12 @@ static int scan(const char *dir, bool by_value, uint64_t value, const char *fiel
     if (n_assigns)
         *n_assigns = 0;
     if (!dir || !*dir) {
-        set_err(err, errlen, "no source directory");
+        ex_errf(err, errlen, "no source directory");
         return -1;
     }
     struct stat st;
     if (stat(dir, &st) != 0) {
-        set_err(err, errlen, "cannot open %s: %s", dir, strerror(errno));
+        ex_errf(err, errlen, "cannot open %s: %s", dir, strerror(errno));
         return -1;
     }
     struct flist files = {0};
@@ -1337,7 +1327,7 @@ static int scan(const char *dir, bool by_value, uint64_t value, const char *fiel
             root[--l] = 0;
         DIR *d = opendir(root);
         if (!d) {
-            set_err(err, errlen, "cannot read %s: %s", dir, strerror(errno));
+            ex_errf(err, errlen, "cannot read %s: %s", dir, strerror(errno));
             return -1;
         }
         closedir(d);
@@ -1345,7 +1335,7 @@ static int scan(const char *dir, bool by_value, uint64_t value, const char *fiel
     } else if (S_ISREG(st.st_mode)) {
         flist_add(&files, dir);
     } else {
-        set_err(err, errlen, "%s is neither a directory nor a file", dir);
+        ex_errf(err, errlen, "%s is neither a directory nor a file", dir);
         return -1;
     }
     if (files.n)

@@ -44,6 +44,16 @@ void ex_src_init(struct ex_src *src, enum ex_format f, const struct ex_line *l)
     ex_copy_str(src->stream, sizeof(src->stream), l->stream);
 }
 
+void ex_mark_missing(struct ex_report *r, bool object_expected)
+{
+    if (!r->alloc.present && !r->free.present)
+        r->missing |= MISS_TRACKS;
+    if (!r->has_trace)
+        r->missing |= MISS_TRACE;
+    if (!r->has_object && object_expected)
+        r->missing |= MISS_OBJECT;
+}
+
 static void stream_close(struct stream *s)
 {
     if (s->p) {
@@ -200,28 +210,13 @@ void ex_read_stream(struct ex_model *m, FILE *f, const char *name)
 
 void ex_read_buffer(struct ex_model *m, const char *data, size_t size, const char *name)
 {
-    struct ex_reader *r = ex_reader_new(m, name);
-    if (!r)
-        return;
-    char *line = malloc(EX_LINE_MAX);
-    if (!line) {
-        ex_reader_finish(r);
+    if (!size) {
+        ex_reader_finish(ex_reader_new(m, name)); /* an empty input is still one */
         return;
     }
-    size_t i = 0;
-    while (i < size) {
-        size_t n = 0;
-        while (i < size && data[i] != '\n') {
-            if (n < EX_LINE_MAX - 1)
-                line[n++] = data[i];
-            else
-                m->inputs[r->input].cut_lines = true;
-            i++;
-        }
-        i++;
-        line[n] = 0;
-        ex_reader_line(r, line);
-    }
-    free(line);
-    ex_reader_finish(r);
+    FILE *f = fmemopen((void *)data, size, "r");
+    if (!f)
+        return;
+    ex_read_stream(m, f, name);
+    fclose(f);
 }

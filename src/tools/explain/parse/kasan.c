@@ -556,12 +556,7 @@ static void kasan_close(void *state)
     /* a tag mismatch on memory tagged 0xfe (freed) is a use after free */
     if (r->cls == CLS_INVALID_ACCESS && r->has_tags && r->mem_tag == 0xfe)
         r->cls = CLS_USE_AFTER_FREE;
-    if (!r->alloc.present && !r->free.present)
-        r->missing |= MISS_TRACKS;
-    if (!r->has_trace)
-        r->missing |= MISS_TRACE;
-    if (!r->has_object && !r->location[0] && r->cls != CLS_NULL_DEREF && r->cls != CLS_WILD_ACCESS)
-        r->missing |= MISS_OBJECT;
+    ex_mark_missing(r, !r->location[0] && r->cls != CLS_NULL_DEREF && r->cls != CLS_WILD_ACCESS);
 }
 
 const struct ex_parser ex_parser_kasan = {

@@ -361,12 +361,7 @@ static void kfence_close(void *state)
     if (r->cls == CLS_INVALID_FREE && r->free.present && r->has_addr && r->has_object &&
         r->addr == r->object)
         r->cls = CLS_DOUBLE_FREE;
-    if (!r->alloc.present && !r->free.present)
-        r->missing |= MISS_TRACKS;
-    if (!r->has_trace)
-        r->missing |= MISS_TRACE;
-    if (!r->has_object && r->cls != CLS_WILD_ACCESS)
-        r->missing |= MISS_OBJECT;
+    ex_mark_missing(r, r->cls != CLS_WILD_ACCESS);
 }
 
 const struct ex_parser ex_parser_kfence = {

@@ -72,7 +72,10 @@ void ex_read_stream(struct ex_model *m, FILE *f, const char *name);
 /* The same over a buffer (tests, fuzzing). */
 void ex_read_buffer(struct ex_model *m, const char *data, size_t size, const char *name);
 
-/* What the parsers share for reports: the record's source fields. */
+/* What the parsers share for reports: the record's source fields, and the
+ * parts a report of an access lacks (tracks, trace, and the object when
+ * the report should have named one). */
 void ex_src_init(struct ex_src *src, enum ex_format f, const struct ex_line *l);
+void ex_mark_missing(struct ex_report *r, bool object_expected);
 
 #endif

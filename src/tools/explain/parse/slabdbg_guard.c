@@ -254,12 +254,7 @@ static void guard_close(void *state)
             r->size_source = "cache name";
         }
     }
-    if (!r->alloc.present && !r->free.present)
-        r->missing |= MISS_TRACKS;
-    if (!r->has_trace)
-        r->missing |= MISS_TRACE;
-    if (!r->has_object && r->cls != CLS_INVALID_FREE && r->cls != CLS_DOUBLE_FREE)
-        r->missing |= MISS_OBJECT;
+    ex_mark_missing(r, r->cls != CLS_INVALID_FREE && r->cls != CLS_DOUBLE_FREE);
 }
 
 const struct ex_parser ex_parser_slabdbg_guard = {

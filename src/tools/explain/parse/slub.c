@@ -865,12 +865,7 @@ void ex_slub_derive(struct ex_report *r)
     bool bytes_kind = strstr(r->kind, "overwritten") != NULL;
     if (bytes_kind && !r->slub.nfaults)
         r->missing |= MISS_FAULT;
-    if (!r->alloc.present && !r->free.present)
-        r->missing |= MISS_TRACKS;
-    if (!r->has_object && strcmp(r->kind, "padding_overwritten") && strcmp(r->kind, "wrong_count"))
-        r->missing |= MISS_OBJECT;
-    if (!r->has_trace)
-        r->missing |= MISS_TRACE;
+    ex_mark_missing(r, strcmp(r->kind, "padding_overwritten") && strcmp(r->kind, "wrong_count"));
     if (!r->slub.nfix)
         r->missing |= MISS_FIX;
 }
