@@ -73,6 +73,35 @@ static bool gpr(const char *name)
            strcmp(name, "tp");
 }
 
+/* Whether o comes after r in the inputs. */
+static bool after(const struct ex_src *r, const struct ex_src *o)
+{
+    return o->input > r->input || (o->input == r->input && o->first_line > r->first_line);
+}
+
+/* The checking or reporting function of an allocator or sanitizer in an
+ * oops' trace: the oops happened while a report was being made. */
+static const char *checker_frame(const struct ex_oops *o)
+{
+    static const char *const checkers[] = {
+        "print_trailer", "object_err", "slab_err", "slab_bug", "check_bytes_and_report",
+        "check_object", "free_debug_processing", "alloc_debug_processing", "on_freelist",
+        "print_track", "print_tracking", "print_address_description", "print_report",
+        "kasan_report", "kfence_report_error"};
+    for (int i = -1; i < o->trace.n; i++) {
+        /* the pc first, then the trace from its top */
+        const struct ex_frame *f = i < 0 ? (o->has_pc ? &o->pc : NULL) : &o->trace.f[i];
+        if (!f || !f->func[0])
+            continue;
+        char base[EX_NAME_MAX];
+        ex_base_name(f->func, base, sizeof(base));
+        for (size_t k = 0; k < sizeof(checkers) / sizeof(checkers[0]); k++)
+            if (!strcmp(base, checkers[k]))
+                return checkers[k];
+    }
+    return NULL;
+}
+
 static void report_oops(struct ex_analysis *a, int ri, int oi)
 {
     const struct ex_report *r = &a->m->reports[ri];
@@ -99,6 +128,21 @@ static void report_oops(struct ex_analysis *a, int ri, int oi)
                 "object at offset %s",
                 oi + 1, fd->value, rl, r->cache, off);
     }
+    /* the oops while the report was being made (it cut the report short) */
+    const char *checker = checker_frame(o);
+    if (checker && after(&r->src, &o->src) && o->src.input == r->src.input &&
+        o->src.first_line <= r->src.last_line + 8)
+        add(a, "during", rl, ol,
+            "oops %d happened while %s was being made (in %s): the report is cut "
+            "short, and the allocator's own metadata may be what is damaged",
+            oi + 1, rl, checker);
+    /* text over the report's object, text as the oops' pointer */
+    if (fd->value_known && fd->value_note.kind == VAL_ASCII && v->has_fault_addr &&
+        v->addr_note.kind == VAL_ASCII && after(&r->src, &o->src))
+        add(a, "text", rl, ol,
+            "oops %d's bad pointer 0x%" PRIx64 " is ASCII text, like the bytes %s found written "
+            "over the %s object: the same overrun of text may have reached that pointer",
+            oi + 1, v->fault_addr, rl, r->cache[0] ? r->cache : "slab");
     uint64_t lo, hi;
     if (!object_range(r, &lo, &hi))
         goto same_address;
