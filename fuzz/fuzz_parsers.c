@@ -1,50 +1,40 @@
 /*
- * libFuzzer target: the SLUB report and oops/dump parsers on arbitrary
- * bytes, line by line as slabdbg explain feeds them, then every derived
- * fact the diagnosis reads (stray bytes, registers).
+ * libFuzzer target: every explain parser on arbitrary bytes, read line by
+ * line into the model as slabdbg explain reads a file, then the facts the
+ * diagnosis derives from the records (stray bytes, registers, shadow
+ * ranges, value notes).
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "tools/oops_parse.h"
-#include "tools/report_parse.h"
-
-static struct slub_report reports[4];
-static struct oops oopses[2];
-static struct crash_dump dumps[2];
+#include "analyze/analyze.h"
+#include "model.h"
+#include "parse/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char line[RP_LINE_MAX];
-    struct slub_parser sp;
-    struct oops_parser op;
-    slub_parser_init(&sp, reports, 4);
-    oops_parser_init(&op, oopses, 2, dumps, 2);
-    size_t i = 0;
-    while (i < size) {
-        size_t n = 0;
-        while (i < size && data[i] != '\n') {
-            if (n < sizeof(line) - 1)
-                line[n++] = (char)data[i];
-            i++;
+    static struct ex_model *m; /* made once: its room is megabytes */
+    if (!m && !(m = ex_model_new()))
+        return 0;
+    ex_model_reset(m);
+    ex_read_buffer(m, (const char *)data, size, "fuzz");
+    for (int r = 0; r < m->nreports; r++) {
+        const struct ex_report *rp = &m->reports[r];
+        for (int f = 0; f < rp->slub.nfaults; f++) {
+            struct ex_stray s;
+            ex_stray(rp, f, &s);
         }
-        i++;
-        line[n] = 0;
-        slub_parser_line(&sp, line);
-        oops_parser_line(&op, line);
+        struct ex_value_ctx c = {.kernel = rp->origin == ORIGIN_KERNEL, .hashed = rp->hashed};
+        struct ex_value_note n;
+        ex_value_note(rp->addr, 8, &c, &n);
     }
-    slub_parser_finish(&sp);
-    oops_parser_finish(&op);
-    for (int r = 0; r < sp.n; r++)
-        for (int f = 0; f < reports[r].nfaults; f++) {
-            struct rp_stray s;
-            rp_stray(&reports[r], f, &s);
-        }
-    for (int o = 0; o < op.noopses; o++) {
-        uint64_t v;
-        oops_reg(&oopses[o], "rdi", &v);
+    for (int o = 0; o < m->noopses; o++) {
+        uint64_t v, lo, hi;
+        const struct ex_oops *op = &m->oopses[o];
+        ex_oops_reg(op, "rdi", &v);
+        ex_oops_reg(op, "x0", &v);
+        if (op->has_header_addr)
+            ex_kasan_shadow_range(op->header_addr, op->arch, &lo, &hi);
     }
     return 0;
 }

@@ -28,6 +28,7 @@ want /usr/include/elfutils/libdw.h libdw-dev
 want /usr/include/libelf.h libelf-dev
 want /usr/include/capstone/capstone.h libcapstone-dev
 want /usr/include/bpf/btf.h libbpf-dev
+want /usr/include/json-c/json.h libjson-c-dev
 want pahole dwarves
 want /usr/include/json-c/json.h libjson-c-dev
 want /usr/lib/python3/dist-packages/matplotlib python3-matplotlib

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/report_parse.h"
+#include "model.h"
 #include "tools/triage.h"
 
 struct name_entry {
@@ -371,7 +371,7 @@ void triage_finish_report(struct triage_report *r, const struct tr_stacks *st, b
             size_t len = (size_t)(e - b) < sizeof(name) ? (size_t)(e - b) : sizeof(name) - 1;
             memcpy(name, b, len);
             name[len] = 0;
-            if (!rp_is_allocator_frame(name))
+            if (!ex_is_machinery_frame(name))
                 break;
             first++;
         }

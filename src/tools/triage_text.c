@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tools/report_parse.h"
+#include "parse/lines.h"
 #include "tools/triage.h"
 
 /* ---- times ------------------------------------------------------------------ */
@@ -558,8 +558,7 @@ static void source_line(struct triage_text *t, struct source **pp, const char *s
         int cpu;
         long long pid;
         char comm[64];
-        const char *rest;
-        if (rp_task_line(s, &cpu, &pid, comm, sizeof(comm), &rest)) {
+        if (ex_task_line(s, &cpu, &pid, comm, sizeof(comm), NULL, 0)) {
             src->c.r.meta.pid = pid;
             copy_n(src->c.r.meta.program, sizeof(src->c.r.meta.program), comm, strlen(comm));
         }

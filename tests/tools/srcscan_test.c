@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "explain.h"
+#include "analyze/srcscan.h"
 #include "testutil.h"
 
 #define MAXC 32
@@ -260,6 +260,32 @@ static void test_bounds(const char *fx, const char *tmp)
     rmdir(dir);
 }
 
+/* No value (a guard report stops the write): the statements assigning the field. */
+static void test_field(const char *seed, const char *fx)
+{
+    struct src_assign as[MAXA];
+    int n = -1;
+    char err[256] = "";
+    CHECK(src_scan_field(fx, "phase", as, MAXA, &n, err, sizeof(err)) == 0, "phase: %s", err);
+    /* fw.c:16 and :38; not "int phase =" (no member), not "==", not in a macro */
+    CHECK(n == 2, "phase: %d assignments", n);
+    if (n == 2) {
+        CHECK(as[0].line == 16 && !strcmp(as[0].function, "set") &&
+                  !strcmp(as[0].constant, "OWNER_FIRMWARE") && as[0].same_field,
+              "first: %d %s %s", as[0].line, as[0].function, as[0].constant);
+        CHECK(as[1].line == 38 && !strcmp(as[1].constant, "c ? OWNER_FIRMWARE : 0"),
+              "second: %d %s", as[1].line, as[1].constant);
+    }
+    CHECK(src_scan_field(fx, "state", as, MAXA, &n, err, sizeof(err)) == 0 && n >= 1,
+          "state: %d", n);
+    if (n >= 1)
+        CHECK(!strcmp(as[0].text, "c->state |= FW_MAGIC;"), "state: %s", as[0].text);
+    CHECK(src_scan_field(seed, "phase", as, MAXA, &n, err, sizeof(err)) == 0 && n == 5,
+          "seed: %d assignments to phase", n);
+    CHECK(src_scan_field(fx, "", as, MAXA, &n, err, sizeof(err)) == -1 && err[0],
+          "an empty field accepted");
+}
+
 int main(int argc, char **argv)
 {
     test_name = "tools.srcscan";
@@ -270,6 +296,7 @@ int main(int argc, char **argv)
     }
     test_seed(argv[1]);
     test_fixture(argv[2]);
+    test_field(argv[1], argv[2]);
     test_bounds(argv[2], argv[3]);
     return test_finish();
 }

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "explain.h"
+#include "analyze/types.h"
 #include "scsi.h"
 #include "testutil.h"
 
