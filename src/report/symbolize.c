@@ -425,10 +425,16 @@ static const char *dw_line_by_unit(Dwfl_Module *mod, uintptr_t pc, int *line)
  * runs constructors that may need that lock. */
 void symbolize_preload(void)
 {
+    /* In report mode, as at a report: what the loader and libdw allocate
+     * lives in the report arena, apart from the program's heap, and is
+     * neither traced (T would report from under sym_lock) nor failed (A
+     * counts the program's calls only). */
+    report_enter();
     lock(&sym_lock, LOCK_SYM);
     if (dw_state == DW_UNTRIED)
         dw_start();
     unlock(&sym_lock, LOCK_SYM);
+    report_leave();
 }
 
 static void dw_lookup(uintptr_t pc, struct sym_info *out)

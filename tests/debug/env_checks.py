@@ -358,6 +358,31 @@ def t_trace():
     check("BUG " not in p.stderr, "a report under T")
     check(not os.path.exists(jpath) or not open(jpath).read().strip(),
           "trace lines were written as JSON reports")
+    # Every cache traced: what slabdbg itself allocates at start (the
+    # dynamic loader reading in libdw) is not traced, and does not deadlock
+    # the start by reporting from inside the symbolizer's start.
+    p = run([prog("fault_inject"), "1", "50"], slabdbg="T")
+    check(p.returncode == 0, "fault_inject under T exited with %d" % p.returncode)
+    lines = p.stderr.splitlines()
+    traces = [i for i, l in enumerate(lines) if l.startswith("TRACE ")]
+    for i in traces:
+        frames = []
+        for l in lines[i + 1:]:
+            if l.startswith("TRACE "):
+                break
+            if l.startswith(" "):
+                frames.append(l.strip().split("+")[0])
+        check("main" in frames, "a trace under T not made by the program's main: %r"
+              % lines[i:i + 4])
+    # calloc, calloc, malloc, free; stdout's buffer; free, free.
+    check(len(traces) == 7, "expected 7 TRACE lines under T, got %d" % len(traces))
+    # Nor does A count slabdbg's own allocations: with every cache failing
+    # once, the program's first call (a calloc) is the one that fails.
+    p = run([prog("fault_inject"), "3", "50"], slabdbg="A",
+            options="fail_probability=100:fail_times=1")
+    check(p.returncode == 2 and not p.stdout,
+          "A on every cache, fail_times=1: the program's first calloc did not fail "
+          "(exit %d, %r)" % (p.returncode, p.stdout[:100]))
 
 
 # ---- quarantine ----------------------------------------------------------------------
