@@ -236,6 +236,7 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
         do {
             void *obj = slab_take(c, s);
             link_set(obj, list); /* thread-cache lists link through word 0 */
+            ((uintptr_t *)obj)[1] = free_marker(obj); /* and carry the marker */
             list = obj;
             got++;
         } while (got < want && s->list == SLAB_ON_PARTIAL);
