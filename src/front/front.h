@@ -16,7 +16,6 @@ static inline void slabdbg_ensure_init(void)
 }
 
 INTERNAL size_t object_usable_size(const void *p);
-INTERNAL void *realloc_foreign(void *p, size_t n);
 INTERNAL extern struct kmem_cache kmem_cache_cache;
 
 /* Signals (front/signals.c): the fault handler and its interpositions. */
