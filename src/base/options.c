@@ -6,6 +6,9 @@
  * allocates.
  */
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <string.h>
@@ -56,8 +59,40 @@ const char *env_get(const char *name)
 
 /* One line on stderr.  Bytes that are not printable ASCII (they come from
  * the environment: anything may be there) are written as \xNN. */
+/* Settings can repeat a mistake thousands of times: each message is said
+ * once, and at most WARN_MAX different ones, then one line that says so. */
+#define WARN_MAX 32
+
+static bool warn_first_time(const char *msg)
+{
+    static uint64_t said[WARN_MAX];
+    static _Atomic unsigned nsaid;
+    static _Atomic bool capped;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *s = (const unsigned char *)msg; *s; s++)
+        h = (h ^ *s) * 0x100000001b3ull;
+    unsigned n = atomic_load(&nsaid);
+    for (unsigned i = 0; i < n && i < WARN_MAX; i++)
+        if (said[i] == h)
+            return false;
+    n = atomic_fetch_add(&nsaid, 1);
+    if (n < WARN_MAX) {
+        said[n] = h;
+        return true;
+    }
+    if (!atomic_exchange(&capped, true)) {
+        struct out o;
+        out_init(&o, 2);
+        out_str(&o, "slabdbg: more problems with the settings; not shown\n");
+        out_flush(&o);
+    }
+    return false;
+}
+
 void options_warn(const char *msg)
 {
+    if (!warn_first_time(msg))
+        return;
     struct out o;
     out_init(&o, 2);
     out_str(&o, "slabdbg: ");
