@@ -583,6 +583,36 @@ def t_traces_at_exit():
     check("BUG " not in p.stderr, "a report: %r" % p.stderr[:300])
 
 
+def t_descriptors():
+    # A correct program sees the descriptors it would see without slabdbg,
+    # in every mode (the stack unwinder opens nothing; sampling, guard
+    # mode and the debug checks neither).
+    base = run([prog("fd_list")], preload=False)
+    want = facts(base.stdout)
+    check(want.get("fds") == "0,1,2", "without slabdbg fd_list sees %r" % want.get("fds"))
+    for slabdbg, options in ((None, None), ("FZPU", None), ("U", None), ("G", None),
+                             (None, "sample_rate=1")):
+        p = run([prog("fd_list")], slabdbg=slabdbg, options=options,
+                sampling=None if options else "sample_rate=0")
+        got = facts(p.stdout)
+        for key in ("fds", "inheritable", "next_open"):
+            check(got.get(key) == want.get(key), "SLABDBG=%s %s: %s=%r, without slabdbg %r"
+                  % (slabdbg, options or "", key, got.get(key), want.get(key)))
+        check("BUG " not in p.stderr, "a report from fd_list's correct work")
+    # After a report the symbolizer keeps files open: above the low numbers,
+    # close-on-exec, and the program's next open() is what it would be.
+    p = run([prog("fd_list"), "report"], slabdbg="FZPU")
+    got = facts(p.stdout)
+    check("BUG " in p.stderr, "no report of the overflow")
+    extra = [int(x) for x in got.get("fds", "").split(",") if x and int(x) > 2]
+    check(all(x >= 256 for x in extra), "descriptors slabdbg opened in the low numbers: %r"
+          % extra)
+    check(got.get("inheritable") == "0,1,2", "descriptors a child would inherit: %r"
+          % got.get("inheritable"))
+    check(got.get("next_open") == "3", "the next open() after a report returned %r"
+          % got.get("next_open"))
+
+
 TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
 
 
