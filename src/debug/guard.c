@@ -163,17 +163,24 @@ static void guard_map_failed(const char *what)
 /* ---- G caches ---------------------------------------------------------------- */
 
 /* Guarded objects and quarantined mappings, each about four entries of the
- * process's memory map (header, guard, data, guard).  They may take a
- * quarter of vm.max_map_count; the rest stays the program's (and the
- * heap's: at the limit no segment could be mapped either). */
+ * process's memory map (header, guard, data, guard).  They may take at most
+ * a sixteenth of vm.max_map_count, and never more than half of the entries
+ * the process has left: the rest stays the program's (and the heap's: at
+ * the limit no segment could be mapped either, and every malloc would
+ * fail).  The entries in use are counted again every so many guarded
+ * mappings and after any failure. */
+#define GUARD_ENTRIES 4
 static _Atomic long guard_mappings;
+static _Atomic long guard_limit = -1;  /* mappings allowed now; -1: not counted yet */
+static _Atomic long guard_recount_at;  /* recount when guard_mappings reaches it */
+static _Atomic int guard_counting;
 
-static long guard_budget(void)
+static long max_map_count(void)
 {
-    static long budget;
-    if (budget)
-        return budget;
-    long max = 65530; /* the kernel's default */
+    static long max;
+    if (max)
+        return max;
+    long v = 65530; /* the kernel's default */
     int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         char buf[32];
@@ -181,13 +188,67 @@ static long guard_budget(void)
         close(fd);
         if (n > 0) {
             buf[n] = 0;
-            long v = strtol(buf, NULL, 10);
-            if (v > 0)
-                max = v;
+            long r = strtol(buf, NULL, 10);
+            if (r > 0)
+                v = r;
         }
     }
-    budget = max / 16 > 16 ? max / 16 : 16;
-    return budget;
+    max = v;
+    return max;
+}
+
+/* Entries of the memory map in use: the lines of /proc/self/maps (read
+ * without allocating); -1 if it cannot be read. */
+static long maps_in_use(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[16384];
+    long lines = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    close(fd);
+    return n < 0 ? -1 : lines;
+}
+
+static void guard_recount(void)
+{
+    if (atomic_exchange(&guard_counting, 1))
+        return; /* another thread counts */
+    long max = max_map_count(), mine = atomic_load(&guard_mappings);
+    long cap = max / 16 > 16 ? max / 16 : 16;
+    long used = maps_in_use();
+    long limit = cap;
+    if (used >= 0) {
+        long reserve = max / 64 > 64 ? max / 64 : 64;
+        long left = max - used - reserve; /* entries the process still has */
+        long allowed = mine + (left > 0 ? left / 2 / GUARD_ENTRIES : 0);
+        if (left <= 0)
+            allowed = mine + left / GUARD_ENTRIES; /* below the reserve: give back */
+        if (allowed < limit)
+            limit = allowed > 0 ? allowed : 0;
+    }
+    atomic_store(&guard_limit, limit);
+    long step = limit / 8 > 16 ? limit / 8 : 16;
+    atomic_store(&guard_recount_at, mine + step);
+    atomic_store(&guard_counting, 0);
+}
+
+/* After a failing mmap or mprotect: count again before the next one. */
+static void guard_recount_soon(void)
+{
+    atomic_store(&guard_recount_at, 0);
+}
+
+static long guard_budget(void)
+{
+    if (atomic_load(&guard_limit) < 0 ||
+        atomic_load(&guard_mappings) >= atomic_load(&guard_recount_at))
+        guard_recount();
+    return atomic_load(&guard_limit);
 }
 
 static void unmap_guarded(struct segment *seg)
@@ -221,8 +282,9 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
     if (!guard_room()) {
         static _Atomic int said;
         if (!atomic_exchange(&said, 1))
-            options_warn("guard pages: as many guarded objects live as a quarter of "
-                         "vm.max_map_count allows; objects go unguarded until some are freed");
+            options_warn("guard pages: as many guarded objects live as vm.max_map_count and "
+                         "the process's own mappings leave room for; objects go unguarded "
+                         "until some are freed");
         return NULL;
     }
     size_t data_len = align_up(size ? size : 1, GPAGE);
@@ -231,6 +293,7 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
     set_track(&alloc);
     struct segment *seg = os_map_aligned(map, SEG_SIZE);
     if (!seg) {
+        guard_recount_soon();
         guard_map_failed("mapping a guarded object");
         return NULL;
     }
@@ -240,6 +303,7 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
         mprotect(guard_lo + GPAGE + data_len, GPAGE, PROT_NONE) != 0) {
         os_unmap(seg, map);
         atomic_fetch_sub(&guard_mappings, 1);
+        guard_recount_soon();
         guard_map_failed("protecting a guard page");
         return NULL;
     }

@@ -613,6 +613,23 @@ def t_descriptors():
           % got.get("next_open"))
 
 
+def t_map_pressure():
+    # Guard mode near vm.max_map_count: the program has taken all but 200
+    # entries of its memory map; guarded objects leave it (and the heap)
+    # its room, so every malloc succeeds, and it is said once.
+    for slabdbg in ("G", "G,kmalloc-64", "FZPUG"):
+        p = run([prog("map_pressure")], slabdbg=slabdbg)
+        f = facts(p.stdout)
+        check(p.returncode == 0 and "done" in p.stdout.split(),
+              "SLABDBG=%s: map_pressure exited %d" % (slabdbg, p.returncode))
+        check(f.get("failed") == "0", "SLABDBG=%s: %s of %s mallocs failed near the map limit"
+              % (slabdbg, f.get("failed"), f.get("allocs")))
+        said = [l for l in p.stderr.splitlines() if l.startswith("slabdbg: guard pages")]
+        check(len(said) == 1, "SLABDBG=%s: %d lines about guard pages, expected one: %r"
+              % (slabdbg, len(said), said[:3]))
+        check("BUG " not in p.stderr, "SLABDBG=%s: a report near the map limit" % slabdbg)
+
+
 TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
 
 
