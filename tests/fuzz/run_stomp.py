@@ -10,8 +10,10 @@ hang or a report cut short.  Signals the program raises reach its handler
 (as many as it raised) and forked children end the same way.  A run that
 breaks this is printed with the command that reproduces it.
 
-Also checked: over a mode's runs, errors that every mode detects (double
-and interior frees, frees of the stack or static data) were reported.
+Also checked: over a mode's runs, the errors committed were reported
+(every mode reports double, interior, stack and static frees, which every
+seed commits; how many of the others are seen depends on the mode, and is
+printed per mode).
 """
 import argparse
 import os
