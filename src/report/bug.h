@@ -75,5 +75,9 @@ INTERNAL void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, vo
 /* Prints this thread's pending findings; call with no allocator lock held. */
 INTERNAL void bugs_flush(void);
 INTERNAL void report_fork(enum fork_phase phase);
+/* The reports made so far, by kind (the JSON "kind" names), in the order
+ * of their first appearance; returns the number of kinds. */
+#define REPORT_KINDS_MAX 24
+INTERNAL unsigned report_kinds(const char **names, unsigned long *counts, unsigned max);
 
 #endif
