@@ -27,6 +27,8 @@
 #include "common/signature.h"
 
 #define PENDING_MAX 4
+/* "function+0xoff/0xsize" of one frame; C++ names are long. */
+#define FRAME_TEXT_MAX 320
 
 struct pending {
     unsigned n;
@@ -201,7 +203,7 @@ static void frame_text(uintptr_t pc, bool ret, char *buf, size_t size, char *whe
 
 static void print_stack(struct out *o, const uintptr_t *f, unsigned n, bool first_is_pc)
 {
-    char fn[192], where[256];
+    char fn[FRAME_TEXT_MAX], where[256];
     for (unsigned i = 0; i < n; i++) {
         frame_text(f[i], !(first_is_pc && i == 0), fn, sizeof(fn), where, sizeof(where));
         out_char(o, ' ');
@@ -218,7 +220,7 @@ static void print_track(struct out *o, const char *what, const struct track *t, 
 {
     if (!t->addr)
         return;
-    char fn[192], where[256];
+    char fn[FRAME_TEXT_MAX], where[256];
     frame_text(t->addr, true, fn, sizeof(fn), where, sizeof(where));
     out_color(o, COLOR_HEAD);
     out_str(o, what);
@@ -382,10 +384,21 @@ static const char *kind_name(const struct bug *b)
         [BUG_FREECHAIN] = "freechain_corrupt",
         [BUG_WRONG_COUNT] = "wrong_count",
         [BUG_OBJECTS_REMAINING] = "objects_remaining",
+        [BUG_ALLOC_MISMATCH] = "alloc_dealloc_mismatch",
+        [BUG_SIZE_MISMATCH] = "sized_delete_mismatch",
         [BUG_TRACE_ALLOC] = "trace_alloc",
         [BUG_TRACE_FREE] = "trace_free",
     };
     return names[b->kind];
+}
+
+/* The allocation and free functions of each family (enum alloc_family). */
+static const char *const family_alloc[] = {"malloc", "operator new", "operator new[]", "?"};
+static const char *const family_free[] = {"free", "operator delete", "operator delete[]", "?"};
+
+static const char *family_name(const char *const names[4], unsigned f)
+{
+    return names[f < 4 ? f : 3];
 }
 
 /* The header's reason, as SLUB words it. */
@@ -439,6 +452,19 @@ static void print_reason(struct out *o, const struct bug *b)
         out_str(o, b->cache);
         out_str(o, " on kmem_cache_destroy()");
         break;
+    case BUG_ALLOC_MISMATCH: /* worded as "Wrong slab cache. X but object is from Y" */
+        out_str(o, "Mismatched free. ");
+        out_str(o, family_name(family_free, b->free_family));
+        out_str(o, " but object is from ");
+        out_str(o, family_name(family_alloc, b->alloc_family));
+        break;
+    case BUG_SIZE_MISMATCH:
+        out_str(o, "Wrong size in sized delete. ");
+        out_u64(o, (uint64_t)b->found);
+        out_str(o, " but object is ");
+        out_u64(o, (uint64_t)b->should_be);
+        out_str(o, " bytes");
+        break;
     case BUG_GUARD_ACCESS:
     case BUG_GUARD_SLACK: {
         out_str(o, b->freed ? "use-after-free " : "out-of-bounds ");
@@ -447,7 +473,7 @@ static void print_reason(struct out *o, const struct bug *b)
             out_str(o, " right of the object (found at free)");
             break;
         }
-        char fn[192], where[256];
+        char fn[FRAME_TEXT_MAX], where[256];
         frame_text(b->fault_pc, false, fn, sizeof(fn), where, sizeof(where));
         out_str(o, " in ");
         out_str(o, fn);
@@ -527,6 +553,12 @@ static void print_fix(struct out *o, const struct bug *b)
     case BUG_OBJECTS_REMAINING:
         out_str(o, "Cache left in place");
         break;
+    case BUG_ALLOC_MISMATCH:
+    case BUG_SIZE_MISMATCH:
+        out_str(o, "Object at ");
+        out_hex(o, b->ptr);
+        out_str(o, " freed all the same");
+        break;
     default:
         out_str(o, "Object at ");
         out_hex(o, b->ptr);
@@ -573,10 +605,24 @@ static void out_offset(struct out *o, uint64_t off)
     out_char(o, ')');
 }
 
+/* "a 64" or "an 8", "an 11", "an 18000": English reads the number. */
+static void out_a_number(struct out *o, uint64_t n)
+{
+    char d[24];
+    struct out t;
+    out_init(&t, -1);
+    out_u64(&t, n);
+    size_t len = t.len < sizeof(d) - 1 ? t.len : sizeof(d) - 1;
+    memcpy(d, t.buf, len);
+    d[len] = 0;
+    bool an = d[0] == '8' || (len % 3 == 2 && d[0] == '1' && (d[1] == '1' || d[1] == '8'));
+    out_str(o, an ? "an " : "a ");
+    out_str(o, d);
+}
+
 static void out_object_size(struct out *o, const struct bug *b)
 {
-    out_str(o, "a ");
-    out_u64(o, b->object_size);
+    out_a_number(o, b->object_size);
     out_str(o, "-byte ");
     out_str(o, b->cache);
     out_str(o, " object");
@@ -594,7 +640,7 @@ static bool track_known(const struct bug *b, enum track_item i)
 
 static void out_track_name(struct out *o, const struct bug *b, enum track_item i)
 {
-    char fn[192];
+    char fn[FRAME_TEXT_MAX];
     frame_name(b->track[i].addr, true, fn, sizeof(fn));
     out_str(o, fn);
 }
@@ -602,7 +648,7 @@ static void out_track_name(struct out *o, const struct bug *b, enum track_item i
 /* The finder: the first frame of the code that found the bug. */
 static void out_finder_name(struct out *o, const struct bug *b)
 {
-    char fn[192];
+    char fn[FRAME_TEXT_MAX];
     if (!b->nframes) {
         out_str(o, "an unknown function");
         return;
@@ -744,24 +790,47 @@ static void summary_guard(struct out *o, const struct bug *b)
     out_str(o, b->write ? "a write " : "a read ");
     if (b->side) {
         out_plural(o, (uint64_t)b->distance, "byte");
-        out_str(o, b->side < 0 ? " before the start of a " : " past the end of a ");
+        out_str(o, b->side < 0 ? " before the start of " : " past the end of ");
     } else {
         out_str(o, "at ");
         out_offset(o, b->fault_start - b->object);
-        out_str(o, " of a ");
+        out_str(o, " of ");
     }
-    out_u64(o, b->obj_size);
+    out_a_number(o, b->obj_size);
     out_str(o, "-byte object");
     out_str(o, b->freed ? " after it was freed" : "");
     if (b->kind == BUG_GUARD_SLACK) {
         out_str(o, ", seen when it was freed\n");
     } else {
         out_str(o, ", by ");
-        char fn[192];
+        char fn[FRAME_TEXT_MAX];
         frame_name(b->fault_pc, false, fn, sizeof(fn));
         out_str(o, fn);
         out_str(o, " (the first frame of the Call Trace)\n");
     }
+}
+
+static void summary_mismatch(struct out *o, const struct bug *b)
+{
+    summary_start(o);
+    out_finder_name(o, b);
+    out_str(o, " gave ");
+    out_object_size(o, b);
+    if (b->kind == BUG_ALLOC_MISMATCH) {
+        out_str(o, " to ");
+        out_str(o, family_name(family_free, b->free_family));
+        out_str(o, ", but it was allocated with ");
+        out_str(o, family_name(family_alloc, b->alloc_family));
+    } else {
+        out_str(o, " to a sized delete of ");
+        out_u64(o, (uint64_t)b->found);
+        out_str(o, " bytes (deleted through a pointer to another type?)");
+    }
+    if (track_known(b, TRACK_ALLOC)) {
+        out_str(o, " by ");
+        out_track_name(o, b, TRACK_ALLOC);
+    }
+    out_str(o, "; freed all the same\n");
 }
 
 static void print_summary(struct out *o, const struct bug *b, uint64_t now)
@@ -805,6 +874,10 @@ static void print_summary(struct out *o, const struct bug *b, uint64_t now)
         out_str(o, b->cache);
         out_str(o, b->nr_remaining == 1 ? " was" : " were");
         out_str(o, " still allocated when the cache was destroyed (a leak)\n");
+        break;
+    case BUG_ALLOC_MISMATCH:
+    case BUG_SIZE_MISMATCH:
+        summary_mismatch(o, b);
         break;
     case BUG_GUARD_ACCESS:
     case BUG_GUARD_SLACK:
@@ -1008,7 +1081,7 @@ static void json_i64(struct out *o, const char *k, int64_t v)
 static void json_stack(struct out *o, const char *k, const uintptr_t *f, unsigned n,
                        bool first_is_pc)
 {
-    char fn[192], where[256];
+    char fn[FRAME_TEXT_MAX], where[256];
     json_key(o, k);
     out_char(o, '[');
     for (unsigned i = 0; i < n; i++) {
@@ -1033,7 +1106,7 @@ static void json_track(struct out *o, const char *k, const struct track *t, uint
 {
     if (!t->addr)
         return;
-    char fn[192], where[256];
+    char fn[FRAME_TEXT_MAX], where[256];
     frame_text(t->addr, true, fn, sizeof(fn), where, sizeof(where));
     json_key(o, k);
     out_str(o, "{\"function\":");
@@ -1085,7 +1158,7 @@ static void json_signature(struct out *o, const struct bug *b)
             first_is_pc = false;
         }
     }
-    char text[SLABDBG_SIG_FRAMES][192];
+    char text[SLABDBG_SIG_FRAMES][FRAME_TEXT_MAX];
     const char *names[SLABDBG_SIG_FRAMES];
     char where[64];
     if (n > SLABDBG_SIG_FRAMES)
@@ -1188,6 +1261,14 @@ static void print_json(int fd, const struct bug *b, uint64_t now)
         else
             json_u64(&o, "offset", b->fault_start - b->object);
     }
+    if (b->kind == BUG_ALLOC_MISMATCH) {
+        json_key(&o, "allocated_with");
+        json_str(&o, family_name(family_alloc, b->alloc_family));
+        json_key(&o, "freed_with");
+        json_str(&o, family_name(family_free, b->free_family));
+    }
+    if (b->kind == BUG_SIZE_MISMATCH)
+        json_u64(&o, "delete_size", (uint64_t)b->found);
     if (b->ptr)
         json_hex(&o, "pointer", b->ptr);
     if (b->has_object) {
