@@ -299,6 +299,10 @@ void options_init(void)
         options_warn("SLABDBG_OPTIONS: stack_depth must be 1 to 64; using 16");
         opt.stack_depth = 16;
     }
+    if (strcmp(opt.color, "auto") && strcmp(opt.color, "always") && strcmp(opt.color, "never")) {
+        options_warn("SLABDBG_OPTIONS: color must be auto, always or never; using auto");
+        memcpy(opt.color, "auto", 5);
+    }
     slub_debug_parse(&slub_debug, env_get("SLABDBG"), options_warn);
     /* SLABDBG_STATS is the short form of SLABDBG_OPTIONS=stats=... */
     const char *stats = env_get("SLABDBG_STATS");

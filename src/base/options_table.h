@@ -25,6 +25,9 @@
     X(guard_continue, BOOL, "0", "G/sampling: after a fault report, let the access through and go on") \
     X(guard_quarantine, INT, "4096", "G: freed objects kept inaccessible before their memory is reused") \
     X(sample_rate, INT, "20000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \
-    X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")
+    X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")         \
+    X(verbose, BOOL, "0", "one line at start (version, flags, sampling, destinations), one at exit (reports by kind)") \
+    X(color, STR, "auto", "colour in text reports: auto (only on a terminal), always, never")  \
+    X(summary, BOOL, "1", "after each text report, a plain-words summary and the explain hint")
 
 #endif

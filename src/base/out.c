@@ -98,17 +98,10 @@ void out_hex(struct out *o, uint64_t v)
         out_char(o, tmp[--n]);
 }
 
-int out_open_dest(const char *value)
+void out_dest_path(const char *value, char *path, size_t size)
 {
-    if (!value || !*value || !strcmp(value, "0"))
-        return -1;
-    if (!strcmp(value, "1") || !strcmp(value, "stderr"))
-        return 2;
-    if (getauxval(AT_SECURE))
-        return -1; /* never write files named by the environment of a setuid program */
-    char path[512];
     size_t len = 0;
-    for (const char *s = value; *s && len < sizeof(path) - 24; s++) {
+    for (const char *s = value; *s && len + 24 < size; s++) {
         if (s[0] == '%' && s[1] == 'p') {
             char tmp[24];
             int n = fmt_u64(tmp, (uint64_t)getpid(), 10);
@@ -120,6 +113,18 @@ int out_open_dest(const char *value)
         }
     }
     path[len] = 0;
+}
+
+int out_open_dest(const char *value)
+{
+    if (!value || !*value || !strcmp(value, "0"))
+        return -1;
+    if (!strcmp(value, "1") || !strcmp(value, "stderr"))
+        return 2;
+    if (getauxval(AT_SECURE))
+        return -1; /* never write files named by the environment of a setuid program */
+    char path[512];
+    out_dest_path(value, path, sizeof(path));
     return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 }
 

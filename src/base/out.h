@@ -39,6 +39,8 @@ INTERNAL void out_hex(struct out *o, uint64_t v); /* 0x... */
  * anything else a file path in which %p becomes the process id.  Returns -1
  * when nothing should be written (e.g. a file in a setuid process). */
 INTERNAL int out_open_dest(const char *value);
+/* The file path a destination value names (%p replaced by the pid). */
+INTERNAL void out_dest_path(const char *value, char *path, size_t size);
 /* This process's name (/proc/self/comm), "" if unknown. */
 INTERNAL void out_comm(char *buf, size_t size);
 /* A datagram socket connected to the system log (/dev/log), or -1. */

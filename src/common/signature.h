@@ -32,7 +32,9 @@
  *      symbol version ("@@GLIBC_2.34"), no compiler suffix (".isra.0",
  *      ".part.1", ".constprop.0", ".cold", ".lto_priv.0"), no module or
  *      source position after a space; a frame known only by its address is
- *      "?".  Demangled C++ names are kept whole ("ns::f(int)").
+ *      "?".  Demangled C++ names are kept whole ("ns::f(int)"), and when the
+ *      frame has an offset everything before it is the name, spaces too
+ *      ("long* ns::make<long>()" of a function template).
  *   5. FNV-1a, 64 bits (offset basis 0xcbf29ce484222325, prime
  *      0x100000001b3), over the bytes of  kind '|' cache '|' f1 '|' f2 '|' f3
  *      (no terminating NUL).
@@ -136,6 +138,18 @@ static inline void slabdbg_sig_function(const char *frame, const char **begin, c
         s += 2;
     const char *e = s;
     int depth = 0; /* inside C++ parentheses or templates, spaces belong to the name */
+    /* A name with its offset: everything before the offset is the name,
+     * spaces too (a demangled template's return type: "long* f<long>()"). */
+    int has_offset = 0;
+    for (const char *p = s; *p && !has_offset; p++) {
+        if (*p == '(' || *p == '<')
+            depth++;
+        else if ((*p == ')' || *p == '>') && depth)
+            depth--;
+        else if (*p == '+' && !depth && slabdbg_sig_offset_at(p))
+            has_offset = 1;
+    }
+    depth = 0;
     for (; *e; e++) {
         if (*e == '(' || *e == '<')
             depth++;
@@ -143,7 +157,7 @@ static inline void slabdbg_sig_function(const char *frame, const char **begin, c
             depth--;
         else if (*e == '+' && slabdbg_sig_offset_at(e))
             break;
-        else if (*e == '@' || ((*e == ' ' || *e == '\t') && !depth))
+        else if (*e == '@' || ((*e == ' ' || *e == '\t') && !depth && !has_offset))
             break;
     }
     for (const char *p = s; p < e; p++) {

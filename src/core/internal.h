@@ -193,6 +193,9 @@ INTERNAL struct slab *slab_lookup(const void *p);
 /* Page layer: runs of slices. Returns the slab descriptor for the run. */
 INTERNAL struct slab *span_alloc(unsigned nslices);
 INTERNAL void span_free(struct slab *s);
+/* Gives the pages of every free slice back to the system (malloc_trim);
+ * returns the bytes given back. */
+INTERNAL size_t span_purge_all(void);
 INTERNAL void *os_map_aligned(size_t size, size_t align);
 INTERNAL void os_unmap(void *p, size_t size);
 INTERNAL void os_discard(void *p, size_t size);

@@ -152,10 +152,9 @@ static uint64_t run_bits(unsigned at, unsigned n)
     return (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << at;
 }
 
-/* Gives dirty free slices back until the total is at half the budget. */
-static void purge_dirty(void)
+/* Gives dirty free slices back until `target` are left; page_lock held. */
+static void purge_dirty_to(size_t target)
 {
-    size_t target = dirty_limit() / 2;
     for (struct segment *seg = segment_avail; seg && dirty_total > target; seg = seg->avail_next) {
         while (seg->dirty_slices && dirty_total > target) {
             unsigned at = (unsigned)__builtin_ctzll(seg->dirty_slices);
@@ -167,6 +166,22 @@ static void purge_dirty(void)
             dirty_total -= n;
         }
     }
+}
+
+/* Past the budget: back to half of it. */
+static void purge_dirty(void)
+{
+    purge_dirty_to(dirty_limit() / 2);
+}
+
+size_t span_purge_all(void)
+{
+    lock(&page_lock, LOCK_PAGE);
+    size_t n = dirty_total;
+    purge_dirty_to(0);
+    n -= dirty_total;
+    unlock(&page_lock, LOCK_PAGE);
+    return n << SLICE_SHIFT;
 }
 
 struct slab *span_alloc(unsigned n)

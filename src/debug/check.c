@@ -382,6 +382,7 @@ void *debug_alloc(struct kmem_cache *c, size_t orig_size)
         struct obj_meta *m = get_meta(c, s, p);
         m->orig_size = (uint32_t)(c->is_kmalloc ? orig_size : c->size);
         m->state = OBJ_STATE_ACTIVE;
+        m->family = FAMILY_MALLOC;
         init_object(c, s, p, SLUB_RED_ACTIVE);
         if (c->debug & SLAB_STORE_USER)
             set_track(c, s, p, TRACK_ALLOC, &st);
@@ -406,9 +407,63 @@ static void not_freed(enum bug_kind kind, struct kmem_cache *c, struct slab *s, 
     }
 }
 
+void debug_set_family(void *p, enum alloc_family family)
+{
+    struct slab *s = slab_lookup(p);
+    struct kmem_cache *c = s ? s->cache : NULL;
+    if (!c || !c->debug || segment_of(s)->kind != SEG_SLABS || !debug_valid_object(c, s, p))
+        return;
+    get_meta(c, s, p)->family = family; /* the caller's own object: no lock */
+}
+
+/* A free through the wrong family, or a sized delete of the wrong size:
+ * reported with the object and its tracks; it is freed all the same (the
+ * families share one allocator, so nothing is at risk in slabdbg). */
+static void check_family(struct kmem_cache *c, struct slab *s, void *p,
+                         enum alloc_family family, size_t size)
+{
+    struct obj_meta *m = get_meta(c, s, p);
+    bool wrong_family = family != FAMILY_ANY && m->family != family;
+    bool wrong_size = !wrong_family && size != SIZE_UNKNOWN && size != m->orig_size;
+    if (!wrong_family && !wrong_size)
+        return;
+    struct bug *b = bug_new(wrong_family ? BUG_ALLOC_MISMATCH : BUG_SIZE_MISMATCH, c->name);
+    if (!b)
+        return;
+    b->ptr = (uintptr_t)p;
+    b->alloc_family = m->family;
+    b->free_family = family;
+    b->found = (long)size;
+    b->should_be = (long)m->orig_size;
+    bug_object(b, c, s, p);
+    /* The free track is of the slot's previous object. */
+    memset(&b->track[TRACK_FREE], 0, sizeof(b->track[TRACK_FREE]));
+}
+
+/* new[] of a class with a destructor puts the element count (the "array
+ * cookie", a size_t, or as much as the class's alignment) before the
+ * elements and returns the first element: is p that, in a live object
+ * allocated with new[]?  Returns the object. */
+static void *new_array_of(struct kmem_cache *c, struct slab *s, void *p)
+{
+    for (size_t cookie = sizeof(size_t); cookie <= 16; cookie *= 2) {
+        void *obj = (char *)p - cookie;
+        if (debug_valid_object(c, s, obj) && get_meta(c, s, obj)->state == OBJ_STATE_ACTIVE &&
+            get_meta(c, s, obj)->family == FAMILY_NEW_ARRAY)
+            return obj;
+    }
+    return NULL;
+}
+
 /* The pointer first (an object start of this slab, live: its state is out
  * of band, so no overflow can fake it), then the bytes around it. */
 void debug_free(struct kmem_cache *c, struct slab *s, void *p)
+{
+    debug_free_as(c, s, p, FAMILY_ANY, SIZE_UNKNOWN);
+}
+
+void debug_free_as(struct kmem_cache *c, struct slab *s, void *p, enum alloc_family family,
+                   size_t size)
 {
     if (segment_of(s)->kind != SEG_SLABS) {
         guard_free(s, p);
@@ -417,11 +472,21 @@ void debug_free(struct kmem_cache *c, struct slab *s, void *p)
     struct stack_snap st;
     snap_stack(c, &st);
     lock(&c->lock, LOCK_CACHE);
+    void *array = family == FAMILY_NEW ? new_array_of(c, s, p) : NULL;
+    if (array) {
+        /* delete of an array of a class with a destructor: the pointer is
+         * the first element, behind the array cookie; the mismatch it is. */
+        check_family(c, s, array, family, size);
+        family = FAMILY_ANY; /* reported once */
+        size = SIZE_UNKNOWN;
+        p = array;
+    }
     if (!debug_valid_object(c, s, p)) {
         not_freed(BUG_INVALID_POINTER, c, s, p);
     } else if (get_meta(c, s, p)->state != OBJ_STATE_ACTIVE) {
         not_freed(BUG_ALREADY_FREE, c, s, p);
     } else {
+        check_family(c, s, p, family, size);
         debug_check_object(c, s, p, SLUB_RED_ACTIVE);
         if (c->debug & SLAB_STORE_USER)
             set_track(c, s, p, TRACK_FREE, &st);

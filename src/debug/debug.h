@@ -69,10 +69,21 @@ static inline uint64_t track_now(void)
 #define OBJ_STATE_FREE 0xf4ee0002u
 #define OBJ_STATE_QUARANTINE 0xf4ee0003u
 
+/* The API an object came from, and must go back through: malloc and free,
+ * new and delete, new[] and delete[] (ASan's alloc-dealloc-mismatch). */
+enum alloc_family {
+    FAMILY_MALLOC,    /* malloc, calloc, realloc, memalign, ... */
+    FAMILY_NEW,       /* operator new (every variant) */
+    FAMILY_NEW_ARRAY, /* operator new[] */
+    FAMILY_ANY,       /* a free that checks no family (kfree, realloc's own) */
+};
+#define SIZE_UNKNOWN ((size_t)-1) /* a free that names no size */
+
 /* Out-of-band metadata of one object; the tracks only with U. */
 struct obj_meta {
     uint32_t orig_size; /* what the caller asked for (kmalloc) */
     uint32_t state;     /* OBJ_STATE_* */
+    uint32_t family;    /* enum alloc_family of its allocation */
     struct track track[];
 };
 
@@ -103,6 +114,14 @@ INTERNAL void debug_slab_release(struct kmem_cache *c, struct slab *s);
 /* Allocation and free through the debug path (cache lock not held). */
 INTERNAL void *debug_alloc(struct kmem_cache *c, size_t orig_size);
 INTERNAL void debug_free(struct kmem_cache *c, struct slab *s, void *p);
+/* The same, for a free through `family` (naming the object's size when
+ * it is a sized delete, else SIZE_UNKNOWN): a free through another family
+ * than the allocation's, or of another size, is reported, and the object
+ * freed all the same. */
+INTERNAL void debug_free_as(struct kmem_cache *c, struct slab *s, void *p,
+                            enum alloc_family family, size_t size);
+/* Records the family of a live object just allocated (operator new). */
+INTERNAL void debug_set_family(void *p, enum alloc_family family);
 /* Is p a live debugged object?  Then *size is its requested size (which
  * may be 0: malloc(0)). */
 INTERNAL bool debug_usable(struct kmem_cache *c, struct slab *s, void *p, size_t *size);

@@ -222,7 +222,7 @@ static void add_location(struct loc_table *t, const struct track *tr, uint64_t n
 static void print_frame(struct out *o, uintptr_t pc)
 {
     struct sym_info si;
-    char buf[192];
+    char buf[320];
     if (symbolize_pc(pc - 1, &si) < 0) {
         si.func[0] = 0;
         si.module = NULL;

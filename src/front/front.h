@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "core/internal.h"
+#include "debug/debug.h"
 
 /* Lazy, idempotent initialisation: the first malloc may come before any
  * constructor ran. */
@@ -16,6 +17,12 @@ static inline void slabdbg_ensure_init(void)
 }
 
 INTERNAL size_t object_usable_size(const void *p);
+/* operator new and delete (front/cxx.c) on the malloc API's paths: the
+ * family is recorded in, and checked against, a debugged object's
+ * metadata; `align` a power of two (up to 16: the default); `size` the
+ * size of a sized delete, SIZE_UNKNOWN otherwise. */
+INTERNAL void *family_alloc(size_t n, size_t align, enum alloc_family family);
+INTERNAL void family_free(void *p, enum alloc_family family, size_t size);
 INTERNAL extern struct kmem_cache kmem_cache_cache;
 
 /* Signals (front/signals.c): the fault handler and its interpositions. */

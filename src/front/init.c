@@ -23,6 +23,7 @@
 #include "front/front.h"
 #include "core/arena.h"
 #include "base/options.h"
+#include "report/banner.h"
 #include "report/bug.h"
 #include "report/symbolize.h"
 #include "base/out.h"
@@ -207,6 +208,8 @@ __attribute__((constructor)) static void slabdbg_constructor(void)
         symbolize_preload();
     signals_init();
     validate_signal_setup();
+    if (opt.verbose)
+        banner_start();
 }
 
 /* Code may go with a dlclose, and other code come to the same addresses:
@@ -230,6 +233,8 @@ __attribute__((destructor)) static void slabdbg_destructor(void)
             debug_print_traces(2);
         slub_debug_warn_unmatched(&slub_debug, options_warn);
     }
+    if (opt.verbose)
+        banner_exit();
     int fd = out_open_dest(opt.stats);
     if (fd < 0)
         return;

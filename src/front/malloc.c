@@ -109,7 +109,7 @@ static void free_special(struct slab *s, void *p)
  * slab with room in its bin: a full bin, a debugged or named cache, a
  * huge or guarded object, and every misuse (not an object start, already
  * free, not our memory: reported, and the free dropped). */
-static NOINLINE void free_slow(struct slab *s, void *p)
+static NOINLINE void free_slow(struct slab *s, void *p, enum alloc_family family, size_t size)
 {
     if (!s) {
         if (!p)
@@ -129,7 +129,7 @@ static NOINLINE void free_slow(struct slab *s, void *p)
         return;
     }
     if (c->debug) {
-        debug_free(c, s, p);
+        debug_free_as(c, s, p, family, size);
         return;
     }
     if (!object_start(s, p)) {
@@ -146,18 +146,25 @@ static NOINLINE void free_slow(struct slab *s, void *p)
 }
 
 /* The fast path: an object start of a thread-cached slab, not already free
- * (its word 1 is not its free marker), into this thread's bin. */
-static inline void free_any(void *p)
+ * (its word 1 is not its free marker), into this thread's bin.  `family`
+ * and `size` (the API of the free, and a sized delete's size) matter only
+ * to debugged caches, which never take the fast path. */
+static inline void free_as(void *p, enum alloc_family family, size_t size)
 {
     if (likely(segmap_test(p))) {
         struct slab *s = slab_of_owned(p);
         if (likely(s != NULL) && likely(object_start(s, p)) &&
             likely(((uintptr_t *)p)[1] != free_marker(p)) && likely(tcache_push(s->bin, p)))
             return;
-        free_slow(s, p);
+        free_slow(s, p, family, size);
         return;
     }
-    free_slow(NULL, p);
+    free_slow(NULL, p, family, size);
+}
+
+static inline void free_any(void *p)
+{
+    free_as(p, FAMILY_ANY, SIZE_UNKNOWN);
 }
 
 size_t object_usable_size(const void *p)
@@ -254,7 +261,7 @@ static void *realloc_any(void *p, size_t n)
     } else {
         if (!object_start(s, p) ||
             (s->bin != NO_BIN && ((uintptr_t *)p)[1] == free_marker(p))) {
-            free_slow(s, p); /* reports the misuse; p is left alone */
+            free_slow(s, p, FAMILY_ANY, SIZE_UNKNOWN); /* reports the misuse; p is left alone */
             errno = EINVAL;
             return NULL;
         }
@@ -281,7 +288,7 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void free(void *p)
 {
-    free_any(p);
+    free_as(p, FAMILY_MALLOC, SIZE_UNKNOWN);
 }
 
 EXPORT void *calloc(size_t nmemb, size_t size)
@@ -372,6 +379,21 @@ EXPORT void *pvalloc(size_t n)
 EXPORT size_t malloc_usable_size(void *p)
 {
     return p ? object_usable_size(p) : 0;
+}
+
+/* ---- for operator new and delete (front/cxx.c) ------------------------- */
+
+void *family_alloc(size_t n, size_t align, enum alloc_family family)
+{
+    void *p = align > 16 ? alloc_aligned(align, n) : alloc_any(n);
+    if (unlikely(debug_any) && p)
+        debug_set_family(p, family);
+    return p;
+}
+
+void family_free(void *p, enum alloc_family family, size_t size)
+{
+    free_as(p, family, size);
 }
 
 /* ---- kmalloc ------------------------------------------------------------ */

@@ -19,6 +19,8 @@ enum bug_kind {
     BUG_FREECHAIN,         /* "Freechain corrupt" */
     BUG_WRONG_COUNT,       /* "Wrong number of objects. Found N but should be M" */
     BUG_OBJECTS_REMAINING, /* "Objects remaining in X on kmem_cache_destroy()" */
+    BUG_ALLOC_MISMATCH,    /* "Mismatched free. operator delete but object is from malloc" */
+    BUG_SIZE_MISMATCH,     /* "Wrong size in sized delete. 100 but object is 64 bytes" */
     BUG_TRACE_ALLOC,       /* T: not a bug, a trace line */
     BUG_TRACE_FREE,
     BUG_GUARD_ACCESS,      /* "use-after-free write in f", "out-of-bounds read in f" */
@@ -39,7 +41,9 @@ struct bug {
     uintptr_t ptr;           /* the pointer the finding is about */
     uintptr_t fault_start, fault_end;
     unsigned first_byte, expected;
-    long found, should_be; /* BUG_WRONG_COUNT */
+    long found, should_be; /* BUG_WRONG_COUNT; BUG_SIZE_MISMATCH: size given, requested */
+    /* BUG_ALLOC_MISMATCH: the family of the allocation and of the free. */
+    unsigned alloc_family, free_family;
     /* The slab and object, when known. */
     bool has_slab, has_object;
     uintptr_t slab, slab_start, slab_fp;
@@ -75,5 +79,9 @@ INTERNAL void bug_object(struct bug *b, struct kmem_cache *c, struct slab *s, vo
 /* Prints this thread's pending findings; call with no allocator lock held. */
 INTERNAL void bugs_flush(void);
 INTERNAL void report_fork(enum fork_phase phase);
+/* The reports made so far, by kind (the JSON "kind" names), in the order
+ * of their first appearance; returns the number of kinds. */
+#define REPORT_KINDS_MAX 24
+INTERNAL unsigned report_kinds(const char **names, unsigned long *counts, unsigned max);
 
 #endif

@@ -4,6 +4,7 @@
  * count as active, as the kernel counts objects in per-CPU slabs.
  */
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/lock.h"
@@ -11,35 +12,95 @@
 #include "core/arena.h"
 #include "base/out.h"
 
-static void cache_line(struct out *o, struct kmem_cache *c)
+void stats_cache(struct kmem_cache *c, struct cache_stats *t)
 {
     lock(&c->lock, LOCK_CACHE);
-    uint64_t slabs = c->nr_partial + c->nr_full;
-    uint64_t active = (uint64_t)c->nr_full * c->objects;
-    uint64_t active_slabs = c->nr_full;
+    t->slabs = c->nr_partial + c->nr_full;
+    t->active = (uint64_t)c->nr_full * c->objects;
+    t->active_slabs = c->nr_full;
     for (struct slab *s = c->partial; s; s = s->next) {
-        active += s->inuse;
-        active_slabs += s->inuse != 0;
+        t->active += s->inuse;
+        t->active_slabs += s->inuse != 0;
     }
-    unsigned limit = c->tcache_max, batch = c->batch;
+    t->limit = c->tcache_max;
+    t->batch = c->batch;
     unlock(&c->lock, LOCK_CACHE);
-    if (!slabs)
+    t->guarded = __atomic_load_n(&c->nr_guard_live, __ATOMIC_RELAXED);
+    t->name = c->name;
+    t->size = c->size;
+    t->objects = t->slabs * c->objects;
+    t->slab_bytes = (uint64_t)c->slab_slices << SLICE_SHIFT;
+}
+
+static void cache_line(struct out *o, struct kmem_cache *c)
+{
+    struct cache_stats t;
+    stats_cache(c, &t);
+    if (!t.slabs)
         return;
     out_strw(o, c->name, 17);
-    out_u64w(o, active, 6);
-    out_u64w(o, slabs * c->objects, 7);
+    out_u64w(o, t.active, 6);
+    out_u64w(o, t.objects, 7);
     out_u64w(o, c->size, 7);
     out_u64w(o, c->objects, 5);
-    out_u64w(o, ((uint64_t)c->slab_slices << SLICE_SHIFT) / PAGE_SIZE_MIN, 4);
+    out_u64w(o, t.slab_bytes / PAGE_SIZE_MIN, 4);
     out_str(o, " : tunables");
-    out_u64w(o, limit, 5);
-    out_u64w(o, batch, 5);
+    out_u64w(o, t.limit, 5);
+    out_u64w(o, t.batch, 5);
     out_u64w(o, 0, 5);
     out_str(o, " : slabdata");
-    out_u64w(o, active_slabs, 7);
-    out_u64w(o, slabs, 7);
+    out_u64w(o, t.active_slabs, 7);
+    out_u64w(o, t.slabs, 7);
     out_u64w(o, 0, 7);
     out_char(o, '\n');
+}
+
+void stats_each_cache(void (*fn)(const struct cache_stats *, void *), void *arg)
+{
+    struct cache_stats t;
+    for (unsigned i = 0; i < NR_KMALLOC; i++) {
+        stats_cache(&kmalloc_caches[i], &t);
+        fn(&t, arg);
+    }
+    lock(&cache_list_lock, LOCK_CACHE_LIST);
+    for (struct kmem_cache *c = cache_list; c; c = c->next) {
+        stats_cache(c, &t);
+        fn(&t, arg);
+    }
+    unlock(&cache_list_lock, LOCK_CACHE_LIST);
+}
+
+static void add_cache(const struct cache_stats *c, void *arg)
+{
+    struct heap_stats *h = arg;
+    h->slab_bytes += c->slabs * c->slab_bytes;
+    h->empty_bytes += (c->slabs - c->active_slabs) * c->slab_bytes;
+    h->active_objects += c->active;
+    h->active_bytes += c->active * c->size;
+    h->free_objects += c->objects - c->active;
+    h->free_bytes += (c->objects - c->active) * c->size;
+    /* G: each live object in pages of its own, a guard page beside them */
+    h->active_objects += c->guarded;
+    h->active_bytes += c->guarded * c->size;
+    h->slab_bytes += c->guarded * (align_up(c->size, PAGE_SIZE_MIN) + PAGE_SIZE_MIN);
+}
+
+void stats_heap(struct heap_stats *h)
+{
+    static _Atomic uint64_t max_system;
+    memset(h, 0, sizeof(*h));
+    stats_each_cache(add_cache, h);
+    lock(&huge_lock, LOCK_HUGE);
+    for (struct segment *seg = huge_list; seg; seg = seg->next) {
+        h->huge_objects++;
+        h->huge_bytes += seg->huge_size;
+        h->huge_mapped += seg->map_size;
+    }
+    unlock(&huge_lock, LOCK_HUGE);
+    uint64_t sys = h->slab_bytes + h->huge_mapped, old = atomic_load(&max_system);
+    while (sys > old && !atomic_compare_exchange_weak(&max_system, &old, sys))
+        ;
+    h->max_system = sys > old ? sys : old;
 }
 
 void stats_print(int fd)

@@ -62,6 +62,70 @@ static void copy_head(char *dst, size_t size, const char *src)
     dst[len] = '\0';
 }
 
+/* C++ names: the C++ runtime's __cxa_demangle, if the program has it
+ * loaded (looked up, never loaded by us: a C program keeps its mangled-free
+ * names and no libstdc++).  It allocates with the program's malloc: in the
+ * symbolizer that is the report arena (report_enter), and its result goes
+ * back through the same free the runtime binds to. */
+/* The loader's count of objects loaded plus objects unloaded: it moves
+ * whenever the list of objects changes.  The same in every entry. */
+static bool loader_count(const struct dl_phdr_info *info, size_t size, unsigned long *gen)
+{
+    if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs))
+        return false;
+    *gen = info->dlpi_adds + info->dlpi_subs;
+    return true;
+}
+
+static int loader_gen_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    loader_count(info, size, arg);
+    return 1;
+}
+
+static unsigned long loader_gen(void)
+{
+    unsigned long gen = 0;
+    dl_iterate_phdr(loader_gen_cb, &gen);
+    return gen;
+}
+
+typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
+static cxa_demangle_fn cxa_demangle;
+static void (*cxa_free)(void *);
+static unsigned long demangle_gen = ~0ul; /* loader generation of the last failed look-up */
+
+static bool demangler(void)
+{
+    if (cxa_demangle)
+        return true;
+    unsigned long gen = loader_gen();
+    if (gen == demangle_gen)
+        return false;
+    demangle_gen = gen;
+    cxa_free = (void (*)(void *))dlsym(RTLD_DEFAULT, "free");
+    if (cxa_free)
+        cxa_demangle = (cxa_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    return cxa_demangle != NULL;
+}
+
+/* out->func = name, demangled when it is a C++ name ("_Z...") and
+ * `demangle` (sym_lock held: the look-up state is shared). */
+static void set_func(struct sym_info *out, const char *name, bool demangle)
+{
+    if (demangle && name[0] == '_' && name[1] == 'Z' && demangler()) {
+        int status = -1;
+        char *d = cxa_demangle(name, NULL, NULL, &status);
+        if (d && status == 0)
+            copy_head(out->func, sizeof(out->func), d);
+        if (d)
+            cxa_free(d);
+        if (status == 0)
+            return;
+    }
+    copy_head(out->func, sizeof(out->func), name);
+}
+
 /* Module names outlive the Dwfl module or link_map they come from (a report
  * may keep a sym_info of an object since unloaded), so each distinct name is
  * copied once and kept for the life of the process.  A process loads few
@@ -137,7 +201,7 @@ static void dl_lookup(uintptr_t pc, struct sym_info *out, bool locked)
     if (!out->func[0] && sym && info.dli_sname && info.dli_saddr) {
         uintptr_t start = (uintptr_t)info.dli_saddr;
         if (pc == start || (pc > start && pc - start < sym->st_size)) {
-            copy_head(out->func, sizeof(out->func), info.dli_sname);
+            set_func(out, info.dli_sname, locked);
             out->offset = pc - start;
             out->size = sym->st_size;
         }
@@ -230,28 +294,6 @@ static const char *dw_load(void *h)
     return NULL;
 }
 
-/* The loader's count of objects loaded plus objects unloaded: it moves
- * whenever the list of objects changes.  The same in every entry. */
-static bool loader_count(const struct dl_phdr_info *info, size_t size, unsigned long *gen)
-{
-    if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs))
-        return false;
-    *gen = info->dlpi_adds + info->dlpi_subs;
-    return true;
-}
-
-static int loader_gen_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    loader_count(info, size, arg);
-    return 1;
-}
-
-static unsigned long loader_gen(void)
-{
-    unsigned long gen = 0;
-    dl_iterate_phdr(loader_gen_cb, &gen);
-    return gen;
-}
 
 /* The file of a loaded object, as an absolute path (libdw opens only those),
  * or NULL for the vDSO, which has no file (dladdr1 names its symbols, all
@@ -503,7 +545,7 @@ static void dw_lookup(uintptr_t pc, struct sym_info *out)
     GElf_Sym sym;
     const char *fn = dw.module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
     if (fn && fn[0]) {
-        copy_head(out->func, sizeof(out->func), fn);
+        set_func(out, fn, true);
         out->offset = (uintptr_t)off;
         out->size = (uintptr_t)sym.st_size;
     }

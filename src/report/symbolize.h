@@ -39,7 +39,7 @@ struct sym_info {
      * copied and kept after the object is unloaded. */
     const char *module;
     uintptr_t module_base; /* load bias of that module */
-    char func[128];        /* symbol name, "" if unknown */
+    char func[256];        /* symbol name (C++ names demangled), "" if unknown */
     uintptr_t offset;      /* pc - symbol start */
     uintptr_t size;        /* symbol size (0 if unknown) */
     /* Source file from the DWARF line table, "" if unknown.  Usually an

@@ -630,6 +630,147 @@ def t_map_pressure():
         check("BUG " not in p.stderr, "SLABDBG=%s: a report near the map limit" % slabdbg)
 
 
+# ---- verbose, color, the summary block, JSON strings --------------------------------------
+
+def t_verbose():
+    d = workdir("verbose")
+    jpath = os.path.join(d, "r.json")
+    p = run([prog("write_after_free"), "middle", "4"], slabdbg="FZPU",
+            options="verbose=1:json=%s" % jpath)
+    lines = p.stderr.splitlines()
+    check(p.returncode == 0 and "done" in p.stdout, "program failed: %d" % p.returncode)
+    first = lines[0] if lines else ""
+    check(re.match(r"^slabdbg \d+\.\d+\.\d+: pid %d \(write_after_fre\); SLABDBG=FZPU: "
+                   r"FZPU on kmalloc-8\.\.kmalloc-\d+; " % p_pid(p, jpath), first) is not None,
+          "banner: %r" % first)
+    check("; sampling off; reports to stderr; JSON to %s" % jpath in first,
+          "banner does not say where reports go: %r" % first)
+    last = lines[-1] if lines else ""
+    check(re.match(r"^slabdbg: pid \d+ \(write_after_fre\) exits: 1 report \(1 overwritten\) "
+                   r"in stderr; JSON in %s$" % re.escape(jpath), last) is not None,
+          "exit line: %r" % last)
+    # Without flags: the banner says so and the sampling rate; a clean run
+    # says "no reports"; without verbose, neither line.
+    p = run([prog("clean_workload")], options="verbose=1", sampling="sample_rate=5000")
+    lines = p.stderr.splitlines()
+    check(len(lines) == 2, "clean run, verbose: %r" % lines)
+    check(bool(lines) and "no debug flags (SLABDBG unset); sampling 1 in 5000 allocations "
+          "(127 slots); reports to stderr" in lines[0], "banner without flags: %r" % lines[:1])
+    check(bool(lines) and lines[-1].endswith(") exits: no reports"), "exit line: %r" % lines)
+    p = run([prog("clean_workload")], slabdbg="FZPU")
+    check(p.stderr == "", "without verbose: %r" % p.stderr[:200])
+    # Per-cache flags in runs.
+    p = run([prog("clean_workload")], slabdbg="P;FZ,kmalloc-64", options="verbose=1")
+    first = p.stderr.splitlines()[0] if p.stderr else ""
+    check("P on kmalloc-8..kmalloc-48, FZ on kmalloc-64, P on kmalloc-80.." in first,
+          "per-cache flags: %r" % first)
+
+
+def p_pid(p, jpath):
+    """The pid of the run whose JSON report is in jpath."""
+    try:
+        return json.loads(open(jpath).read().splitlines()[0])["pid"]
+    except (OSError, IndexError, ValueError, KeyError):
+        return -1
+
+
+def t_color():
+    esc = "\x1b["
+    p = run([prog("write_after_free"), "middle", "4"], slabdbg="FZPU", options="color=always")
+    check("\x1b[1;31mBUG kmalloc-256 (Not tainted): Poison overwritten\x1b[0m" in p.stderr,
+          "color=always: no red BUG line: %r" % p.stderr[:200])
+    check("\x1b[32mFIX kmalloc-256: Restoring Poison " in p.stderr,
+          "color=always: no green FIX line")
+    for opts in ("color=auto", "color=never", None):
+        p = run([prog("write_after_free"), "middle", "4"], slabdbg="FZPU", options=opts)
+        check("BUG kmalloc-256" in p.stderr and esc not in p.stderr,
+              "%s, stderr not a terminal: colour or no report: %r" % (opts, p.stderr[:120]))
+    # A terminal: color=auto colours, color=never does not.
+    for opts, want in (("color=auto", True), ("color=never", False)):
+        out = run_on_tty([prog("write_after_free"), "middle", "4"], "FZPU", opts)
+        check(("\x1b[1;31mBUG " in out) == want, "%s on a terminal: %r" % (opts, out[:160]))
+    p = run([prog("clean_workload")], options="color=bright")
+    check(warning_lines(p.stderr) == ["slabdbg: SLABDBG_OPTIONS: color must be auto, always "
+                                      "or never; using auto"],
+          "color=bright: %r" % p.stderr)
+
+
+def run_on_tty(argv, slabdbg, options):
+    """Runs argv with stderr (and stdout) on a pseudo-terminal; returns what
+    it wrote there."""
+    import pty
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLABDBG")}
+    env.update(LD_PRELOAD=ARGS.lib, SLABDBG=slabdbg,
+               SLABDBG_OPTIONS=options + ":sample_rate=0")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=TIMEOUT)
+    os.close(master)
+    return out.decode("utf-8", "replace")
+
+
+def t_json_escapes():
+    d = workdir("json_escapes")
+    jpath = os.path.join(d, "r.json")
+    p = run([prog("odd_names")], slabdbg="FZPU", options="json=%s" % jpath)
+    check(p.returncode == 0 and "reports=1" in p.stdout, "odd_names: %d %r"
+          % (p.returncode, p.stdout))
+    raw = open(jpath, "rb").read() if os.path.exists(jpath) else b""
+    check(raw.count(b"\n") == 1, "json: expected one line, got %r" % raw[:200])
+    try:
+        j = json.loads(raw.decode("utf-8"))  # strict: the line must be UTF-8
+    except ValueError as e:
+        check(False, "the JSON line is not valid UTF-8 JSON: %s: %r" % (e, raw[:200]))
+        return
+    want = "odd\x01\"\\\ufffd\ufffd(\ufffd\ufffd\ufffd\ufffd\ufffd\u20ac-name"
+    check(j.get("cache") == want, "cache %r, expected %r" % (j.get("cache"), want))
+    check(j.get("kind") == "already_free", "kind %r" % j.get("kind"))
+    check(b"\\u0001" in raw and b"\\ufffd" in raw, "escapes not written as \\u: %r" % raw[:120])
+    check(all(b >= 0x20 for b in raw.rstrip(b"\n")), "a raw control byte in the JSON line")
+
+
+def t_summary_hint():
+    # Reports to a file: the hint names it.
+    d = workdir("summary_hint")
+    p = run([prog("write_after_free"), "middle", "4"], slabdbg="FZPU",
+            options="log=%s/log.%%p" % d)
+    logs = [f for f in os.listdir(d) if f.startswith("log.")]
+    check(len(logs) == 1, "expected one log file, got %r" % logs)
+    if logs:
+        path = os.path.join(d, logs[0])
+        text = open(path).read().splitlines()
+        check("explain: slabdbg explain %s" % path in text, "hint does not name %s: %r"
+              % (path, [l for l in text if l.startswith("explain")]))
+    # Every kind of the tests has the block: the guard and cache kinds too.
+    for argv, slabdbg in (([prog("double_free")], "FZPU"),
+                          ([prog("invalid_free_interior")], "FZPU"),
+                          ([prog("foreign_free"), "static"], "FZPU"),
+                          ([prog("right_redzone_overflow")], "FZPU"),
+                          ([prog("left_redzone_underflow")], "FZPU"),
+                          ([prog("kmalloc_redzone_overflow")], "FZPU")):
+        p = run(argv, slabdbg=slabdbg)
+        lines = p.stderr.splitlines()
+        fix = [i for i, l in enumerate(lines) if l.startswith("FIX ")]
+        check(len(fix) == 1, "%s: %d FIX lines" % (argv, len(fix)))
+        if fix:
+            after = lines[fix[0] + 1:]
+            n = 0
+            while n < len(after) and after[n].startswith("Summary: "):
+                n += 1
+            check(n >= 1 and n < len(after) and after[n] == "explain: slabdbg explain <this log>",
+                  "%s: summary block after FIX: %r" % (argv, after[:4]))
+
+
 TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
 
 

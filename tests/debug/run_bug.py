@@ -49,7 +49,10 @@ JSON_KEY = {"offset": "offset", "first_byte": "first_byte", "expected": "expecte
 # --selftest as not checked.
 KNOWN_JSON_KEYS = {"kind", "reason", "cache", "pid", "what", "fault_start", "fault_end",
                    "length", "first_byte", "expected", "bytes", "offset", "pointer", "object",
-                   "object_size", "requested_size", "alloc", "free", "found_by"}
+                   "object_size", "requested_size", "alloc", "free", "found_by", "signature",
+                   "host", "program", "time"}
+# The plain-words block after the kernel's lines (unless summary=0).
+SUMMARY_PREFIXES = ("Summary: ", "explain: ")
 RULE = "=" * 77
 TIMEOUT = 10
 
@@ -166,11 +169,16 @@ def facts_of(stdout):
 
 
 def text_reports(stderr):
-    """Splits stderr into report blocks (rule line to FIX line) and the lines
-    outside any report."""
+    """Splits stderr into report blocks (rule line to FIX line, and the
+    summary lines right after it) and the lines outside any report."""
     blocks, stray = [], []
     cur = None
+    after_fix = False
     for line in stderr.splitlines():
+        if after_fix and line.startswith(SUMMARY_PREFIXES):
+            blocks[-1].append(line)
+            continue
+        after_fix = False
         if line == RULE and cur is None:
             cur = [line]
             continue
@@ -179,6 +187,7 @@ def text_reports(stderr):
             if line.startswith("FIX "):
                 blocks.append(cur)
                 cur = None
+                after_fix = True
             continue
         if line.strip():
             stray.append(line)
@@ -408,6 +417,28 @@ def check_report(ck, tag, row, j, block, facts, pid):
     fix_lines = [l for l in block if l.startswith("FIX ")]
     ck.check(fix_lines == [fix_want], "%s: text FIX line %r, expected %r"
              % (tag, fix_lines, fix_want))
+    # The summary block: "Summary: " lines and the explain hint, last.
+    summary = [l for l in block if l.startswith(SUMMARY_PREFIXES)]
+    if "summary=0" in row["options"].split(":"):
+        ck.check(not summary, "%s: summary=0, yet %r" % (tag, summary[:1]))
+    else:
+        ck.check(len(summary) >= 2 and summary[-1].startswith("explain: slabdbg explain ")
+                 and all(l.startswith("Summary: ") for l in summary[:-1])
+                 and block[-len(summary):] == summary,
+                 "%s: no summary block ending in the explain hint after FIX (%r)"
+                 % (tag, summary))
+
+    # Where and when, and the signature (16 hex digits).
+    ck.check(re.fullmatch(r"[0-9a-f]{16}", str(j.get("signature", ""))) is not None,
+             "%s: json signature %r" % (tag, j.get("signature")))
+    ck.check(isinstance(j.get("host"), str) and j.get("host") != "",
+             "%s: json host %r" % (tag, j.get("host")))
+    ck.check(isinstance(j.get("program"), str) and j.get("program") != "",
+             "%s: json program %r" % (tag, j.get("program")))
+    ck.check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z",
+                          str(j.get("time", ""))) is not None,
+             "%s: json time %r" % (tag, j.get("time")))
+
     if row["text_has"] != "-":
         for s in row["text_has"].split(","):
             s = subst(s, facts).replace("\\n", "\n")
@@ -480,6 +511,8 @@ def mutilations(res):
     variant("'Freed in' removed", drop_lines(lambda l: l.startswith("Freed in ")))
     variant("'First byte' line removed", drop_lines(lambda l: ". First byte " in l))
     variant("Call Trace emptied", drop_lines(lambda l: l.startswith(" ") and "+0x" in l))
+    variant("summary block removed", drop_lines(lambda l: l.startswith(SUMMARY_PREFIXES)))
+    variant("explain hint removed", drop_lines(lambda l: l.startswith("explain: ")))
 
     def stray(r):
         r.stderr += "slabdbg: something unexpected\n"

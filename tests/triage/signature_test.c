@@ -68,6 +68,10 @@ int main(void)
     function_is("operator+(Money const&, Money const&)+0x9/0x20",
                 "operator+(Money const&, Money const&)");
     function_is("my.part.ial+0x1/0x2", "my");
+    function_is("long* app::make_one<long>()+0xe/0x17 /src/mm.cpp:9",
+                "long* app::make_one<long>()");
+    function_is("std::vector<int, std::allocator<int> > make()+0x1/0x2",
+                "std::vector<int, std::allocator<int> > make()");
 
     /* the stack that tells the bug */
     enum slabdbg_sig_stack o[3];

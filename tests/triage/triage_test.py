@@ -261,6 +261,11 @@ def journal_export(t):
         for n, name in enumerate(sorted(os.listdir(d))):
             with open(os.path.join(d, name)) as fh:
                 for line in fh:
+                    # as an older slabdbg wrote them, without "host": the
+                    # journal's _HOSTNAME names the machine
+                    rep = json.loads(line)
+                    rep.pop("host", None)
+                    line = json.dumps(rep)
                     f.write(json.dumps({"MESSAGE": line.rstrip("\n"), "_HOSTNAME": "fw",
                                         "__REALTIME_TIMESTAMP": str(1764649501000000 + n)})
                             + "\n")
@@ -360,6 +365,11 @@ def command_line(t):
     r = t.triage("--help")
     check(r.returncode == 0 and "usage: slabdbg triage" in r.stdout, "--help")
     cat = "".join(open(os.path.join(d, f)).read() for f in sorted(os.listdir(d)))
+    doc = t.triage_json("-", input=cat)
+    check(doc["groups"][0]["first_seen"] is not None, "the reports' own times not used")
+    # reports without "time" (an older slabdbg) on standard input: no time at all
+    cat = "".join(json.dumps({k: v for k, v in json.loads(l).items() if k != "time"}) + "\n"
+                  for l in cat.splitlines() if l.strip())
     doc = t.triage_json("-", input=cat)
     check(doc["groups"][0]["first_seen"] is None, "standard input has no file times")
     check(doc["reports"] == 8 and doc["signatures"] == 4, "standard input: %r" % doc["reports"])
