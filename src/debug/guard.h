@@ -14,6 +14,23 @@
 #include <ucontext.h>
 
 #include "core/internal.h"
+#include "debug/debug.h"
+
+/* The header of a guarded object (G) or a sampling pool slot, behind the
+ * segment header of its mapping (G) or in the pool's slot table. */
+enum slot_state { SLOT_UNUSED, SLOT_LIVE, SLOT_FREED };
+
+struct guard_slot {
+    uintptr_t object;
+    uint32_t size;
+    uint8_t state;
+    uint8_t left; /* against the left guard page */
+    uint32_t align;
+    struct kmem_cache *cache;
+    char *data; /* first data page */
+    size_t data_len;
+    struct track track[2];
+};
 
 /* An object of a G cache (`size` as asked), or NULL when guarded memory
  * cannot be had now (the caller then allocates an ordinary debug object). */

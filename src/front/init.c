@@ -30,30 +30,6 @@
 _Atomic int init_done;
 static _Atomic int init_started;
 
-/* For tools that inspect a process or core dump from outside: a well-known
- * root from which every allocator structure can be found. */
-struct slabdbg_root {
-    uint64_t magic;
-    uint32_t version;
-    uint32_t nr_kmalloc;
-    struct kmem_cache *kmalloc_caches;
-    struct kmem_cache **cache_list;
-    struct segment **segment_list;
-    struct segment **huge_list;
-    uint64_t seg_size, slice_size;
-};
-EXPORT const struct slabdbg_root slabdbg_root = {
-    .magic = 0x746f6f7262616c73ull, /* "slabroot" */
-    .version = 1,
-    .nr_kmalloc = NR_KMALLOC,
-    .kmalloc_caches = kmalloc_caches,
-    .cache_list = &cache_list,
-    .segment_list = &segment_list,
-    .huge_list = &huge_list,
-    .seg_size = SEG_SIZE,
-    .slice_size = SLICE_SIZE,
-};
-
 /* fork(): every lock of the library, in the order of base/lock.h. */
 static void fork_all(enum fork_phase phase)
 {
