@@ -133,6 +133,8 @@ struct slabdbg_root_v2 {
     uint64_t depot_arena; /* char **: stack depot records, handle * 8 */
     uint64_t depot_used;  /* size_t *: bytes of the depot in use */
     uint64_t lib_version; /* const char *: SLABDBG_VERSION */
+    /* uint64_t *: the counters slabinfo prints */
+    uint64_t stat_huge_allocs, stat_huge_cache_hits, stat_huge_cache_flushes, stat_foreign_frees;
 };
 
 #endif

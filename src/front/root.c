@@ -28,6 +28,8 @@ struct slabdbg_root {
     char **depot_arena;
     _Atomic size_t *depot_used;
     const char *lib_version;
+    _Atomic uint64_t *stat_huge_allocs, *stat_huge_cache_hits, *stat_huge_cache_flushes,
+        *stat_foreign_frees;
 };
 
 /* What the readers see must be what we export. */
@@ -41,6 +43,7 @@ ROOT_SAME(layout_count);
 ROOT_SAME(segmap);
 ROOT_SAME(depot_used);
 ROOT_SAME(lib_version);
+ROOT_SAME(stat_foreign_frees);
 _Static_assert(sizeof(struct slabdbg_root) == sizeof(struct slabdbg_root_v2),
                "slabdbg_root changed: update common/layout.h");
 
@@ -88,4 +91,8 @@ EXPORT const struct slabdbg_root slabdbg_root = {
     .depot_arena = &depot_arena,
     .depot_used = &depot_used,
     .lib_version = SLABDBG_VERSION,
+    .stat_huge_allocs = &stat_huge_allocs,
+    .stat_huge_cache_hits = &stat_huge_cache_hits,
+    .stat_huge_cache_flushes = &stat_huge_cache_flushes,
+    .stat_foreign_frees = &stat_foreign_frees,
 };
