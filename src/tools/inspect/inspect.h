@@ -10,6 +10,7 @@
 
 #include "inspect/heap.h"
 #include "inspect/sym.h"
+#include "tools/tools.h"
 
 struct inspect {
     struct target t;
@@ -33,6 +34,9 @@ int inspect_validate(struct inspect *in);
 /* supp: a file of function names, one a line ("#" comments): leaks whose
  * allocation stack holds one are not reported. */
 int inspect_leaks(struct inspect *in, const char *supp);
+
+/* slabdbg explain --core CORE [--exe PROGRAM]: the crash analysed from the core. */
+int inspect_explain_core(const char *core, const char *exe, const struct explain_opts *opts);
 
 /* One frame a line, as the in-process reports print a stack. */
 void inspect_print_stack(struct inspect *in, uint32_t handle, const char *indent);
