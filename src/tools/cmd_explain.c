@@ -122,7 +122,7 @@ int cmd_explain(int argc, char **argv)
             return 2;
         }
     }
-    if (opts.type && !opts.binary && !opts.btf) {
+    if (opts.type && !opts.binary && !opts.btf && !core) {
         fprintf(stderr, "slabdbg explain: --type needs --binary or --btf\n");
         return 2;
     }
