@@ -124,7 +124,7 @@ struct slabdbg_root_v2 {
     uint64_t huge_list;      /* struct segment ** (huge objects) */
     uint64_t seg_size, slice_size;
     /* version 2 */
-    uint64_t layout;       /* uint32_t[layout_count]: the table above */
+    uint64_t layout;       /* uint32_t[layout_count]: the table above (behind this struct) */
     uint32_t layout_count; /* SLABDBG_L_COUNT of the library */
     uint32_t va_bits;
     uint64_t segmap;      /* uint64_t[]: bit i: a segment of ours at i * seg_size */

@@ -30,6 +30,9 @@ struct slabdbg_root {
     const char *lib_version;
     _Atomic uint64_t *stat_huge_allocs, *stat_huge_cache_hits, *stat_huge_cache_flushes,
         *stat_foreign_frees;
+    /* The table itself, inside the root: relocated data, which every core
+     * holds (read-only data of a mapped file may be left out of it). */
+    uint32_t layout_table[SLABDBG_L_COUNT];
 };
 
 /* What the readers see must be what we export. */
@@ -44,7 +47,7 @@ ROOT_SAME(segmap);
 ROOT_SAME(depot_used);
 ROOT_SAME(lib_version);
 ROOT_SAME(stat_foreign_frees);
-_Static_assert(sizeof(struct slabdbg_root) == sizeof(struct slabdbg_root_v2),
+_Static_assert(offsetof(struct slabdbg_root, layout_table) == sizeof(struct slabdbg_root_v2),
                "slabdbg_root changed: update common/layout.h");
 
 #define LAYOUT_CHECK_X(name, st, field, value)                                                     \
@@ -69,8 +72,6 @@ _Static_assert(SLABDBG_STATE_ACTIVE == OBJ_STATE_ACTIVE && SLABDBG_STATE_FREE ==
 
 #define LAYOUT_VALUE_X(name, st, field, value) [SLABDBG_L_##name] = offsetof(struct st, field),
 #define LAYOUT_VALUE_S(name, st, value) [SLABDBG_L_##name] = sizeof(struct st),
-static const uint32_t layout_table[SLABDBG_L_COUNT] = {
-    SLABDBG_LAYOUT_TABLE(LAYOUT_VALUE_X, LAYOUT_VALUE_S)};
 
 EXPORT const struct slabdbg_root slabdbg_root = {
     .magic = SLABDBG_ROOT_MAGIC,
@@ -82,7 +83,7 @@ EXPORT const struct slabdbg_root slabdbg_root = {
     .huge_list = &huge_list,
     .seg_size = SEG_SIZE,
     .slice_size = SLICE_SIZE,
-    .layout = layout_table,
+    .layout = slabdbg_root.layout_table,
     .layout_count = SLABDBG_L_COUNT,
     .va_bits = VA_BITS,
     .segmap = segmap,
@@ -95,4 +96,5 @@ EXPORT const struct slabdbg_root slabdbg_root = {
     .stat_huge_cache_hits = &stat_huge_cache_hits,
     .stat_huge_cache_flushes = &stat_huge_cache_flushes,
     .stat_foreign_frees = &stat_foreign_frees,
+    .layout_table = {SLABDBG_LAYOUT_TABLE(LAYOUT_VALUE_X, LAYOUT_VALUE_S)},
 };

@@ -18,10 +18,10 @@ struct node {
     char payload[40];
 };
 
-struct node *list_head;   /* data/bss root: a list of 50 nodes */
-static void *keep_huge;   /* a huge object */
-static void *keep_tls_ptr;
-static __thread void *tls_ptr; /* a thread-local root */
+/* Roots the leak scan must find (volatile: the compiler keeps the stores). */
+struct node *volatile list_head;   /* data/bss: a list of 50 nodes */
+void *volatile keep_huge;          /* a huge object */
+__thread void *volatile tls_ptr;   /* thread-local storage */
 
 #define NLEAK 7
 
@@ -56,16 +56,15 @@ int main(void)
         list_head = n;
         printf("ADDR live 0x%lx %zu\n", (unsigned long)n, sizeof(*n));
     }
-    char *on_stack = malloc(1000);
+    char *volatile on_stack = malloc(1000); /* the stack */
     memset(on_stack, 'S', 600);
     printf("ADDR live 0x%lx 1000\n", (unsigned long)on_stack);
     tls_ptr = malloc(300);
-    keep_tls_ptr = NULL;
     printf("ADDR live 0x%lx 300\n", (unsigned long)tls_ptr);
     char *freed = malloc(1000);
     memset(freed, 'F', 1000);
-    free(freed);
     printf("ADDR freed 0x%lx 1000\n", (unsigned long)freed);
+    free(freed);
     freed = NULL;
     keep_huge = malloc(3 << 20);
     memset(keep_huge, 'H', 4096);
