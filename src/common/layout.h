@@ -12,7 +12,8 @@
  * this file changing too (and, when the meaning changes, the version).
  *
  * Readers take the offsets from the target's table, not from this file:
- * a tool reads a process of another build of the same root version.
+ * a tool reads a process of another build of the same root version.  New
+ * entries go at the end: a reader needs only layout_count >= its own.
  *
  *   X(NAME, struct, field, value)   offsetof(struct, field) == value
  *   S(NAME, struct, value)          sizeof(struct) == value
@@ -87,7 +88,10 @@
     X(GUARD_OBJSIZE, guard_slot, size, 8)                                                          \
     X(GUARD_STATE, guard_slot, state, 12)                                                          \
     X(GUARD_CACHE, guard_slot, cache, 24)                                                          \
-    X(GUARD_TRACK, guard_slot, track, 48)
+    X(GUARD_TRACK, guard_slot, track, 48)                                                          \
+    X(POOL_NSLOTS, pool, nslots, 0)                                                                \
+    X(POOL_DATA0, pool, data0, 16)                                                                 \
+    X(POOL_SLOT, pool, slot, 32)
 
 #define SLABDBG_LAYOUT_ENUM_X(name, st, field, value) SLABDBG_L_##name,
 #define SLABDBG_LAYOUT_ENUM_S(name, st, value) SLABDBG_L_##name,

@@ -32,6 +32,16 @@ struct guard_slot {
     struct track track[2];
 };
 
+/* The sampling pool's header, behind its segment header (guard.c draws
+ * the pool); readers outside the process find the slots through it. */
+struct pool {
+    uint32_t nslots;
+    uint32_t head, count; /* FIFO of free slot indices */
+    char *data0;          /* data page of slot 0; slot i at data0 + 2*i pages */
+    uint32_t *fifo;
+    struct guard_slot slot[];
+};
+
 /* An object of a G cache (`size` as asked), or NULL when guarded memory
  * cannot be had now (the caller then allocates an ordinary debug object). */
 INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);

@@ -350,7 +350,7 @@ enum h_state heap_object_state(struct heap *h, const struct h_cache *c, const st
 
 /* ---- whatis -------------------------------------------------------------------------- */
 
-static bool segmap_test(struct heap *h, uint64_t addr)
+bool heap_in_segmap(struct heap *h, uint64_t addr)
 {
     unsigned shift = (unsigned)__builtin_ctzll(h->root.seg_size);
     uint64_t i = addr >> shift, word;
@@ -415,10 +415,11 @@ static int whatis_slabs(struct heap *h, uint64_t seg, uint64_t addr, struct h_wh
     return 0;
 }
 
-static int whatis_guard(struct heap *h, uint64_t seg, uint64_t addr, struct h_where *w)
+/* A guarded object's slot (G: behind its segment header; the sampling
+ * pool: in the pool's slot table). */
+static int whatis_slot(struct heap *h, uint64_t slot, uint64_t addr, struct h_where *w)
 {
     uint8_t b[512];
-    uint64_t slot = seg + h->L[SLABDBG_L_SEGMENT_SIZE];
     uint32_t size = h->L[SLABDBG_L_GUARD_SLOT_SIZE];
     if (size > sizeof(b) || !tgt_read_all(h->t, slot, b, size))
         return -1;
@@ -427,8 +428,10 @@ static int whatis_guard(struct heap *h, uint64_t seg, uint64_t addr, struct h_wh
     w->obj_size = get32(b, h->L[SLABDBG_L_GUARD_OBJSIZE]);
     w->has_orig = true;
     w->orig_size = w->obj_size;
-    w->state = b[h->L[SLABDBG_L_GUARD_STATE]] == SLABDBG_GUARD_SLOT_LIVE ? ST_ALLOCATED
-                                                                         : ST_GUARD_FREED;
+    uint8_t state = b[h->L[SLABDBG_L_GUARD_STATE]];
+    w->state = state == SLABDBG_GUARD_SLOT_LIVE ? ST_ALLOCATED
+               : state == 0                     ? ST_NEVER
+                                                : ST_GUARD_FREED;
     if (heap_cache(h, get64(b, h->L[SLABDBG_L_GUARD_CACHE]), &w->c))
         w->has_cache = true;
     w->off = (int64_t)(addr - w->obj);
@@ -436,12 +439,58 @@ static int whatis_guard(struct heap *h, uint64_t seg, uint64_t addr, struct h_wh
              w->off < 0 ? "before the object (guard page side)"
              : (uint64_t)w->off >= w->obj_size ? "behind the object"
                                                : "object");
-    w->has_tracks = w->has_cache && (w->c.debug & SLAB_STORE_USER);
     for (int k = 0; k < 2; k++)
         read_track(h, slot + h->L[SLABDBG_L_GUARD_TRACK] + k * h->L[SLABDBG_L_TRACK_SIZE],
                    &w->track[k]);
     w->has_tracks = w->track[0].addr != 0;
     return 0;
+}
+
+static int whatis_guard(struct heap *h, uint64_t seg, uint64_t addr, struct h_where *w)
+{
+    return whatis_slot(h, seg + h->L[SLABDBG_L_SEGMENT_SIZE], addr, w);
+}
+
+bool heap_pool(struct heap *h, uint64_t seg, uint32_t *nslots, uint64_t *data0)
+{
+    uint64_t pool = seg + h->L[SLABDBG_L_SEGMENT_SIZE];
+    return tgt_read_all(h->t, pool + h->L[SLABDBG_L_POOL_NSLOTS], nslots, 4) &&
+           tgt_u64(h->t, pool + h->L[SLABDBG_L_POOL_DATA0], data0) && *nslots <= 100000;
+}
+
+int heap_pool_slot(struct heap *h, uint64_t seg, uint32_t i, uint64_t addr, struct h_where *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->addr = addr;
+    w->seg = seg;
+    uint64_t slot = seg + h->L[SLABDBG_L_SEGMENT_SIZE] + h->L[SLABDBG_L_POOL_SLOT] +
+                    (uint64_t)i * h->L[SLABDBG_L_GUARD_SLOT_SIZE];
+    if (whatis_slot(h, slot, addr, w) != 0)
+        return -1;
+    w->kind = W_POOL;
+    w->index = i;
+    return 0;
+}
+
+/* The sampling pool: slot i's data page is at data0 + 2 i pages, a guard
+ * page between each two; an address in a guard page belongs to the nearer
+ * slot. */
+static int whatis_pool(struct heap *h, uint64_t seg, uint64_t addr, struct h_where *w)
+{
+    uint32_t nslots;
+    uint64_t data0;
+    w->kind = W_POOL;
+    if (!heap_pool(h, seg, &nslots, &data0) || !nslots)
+        return -1;
+    if (addr + 4096 < data0) /* the pool's header */
+        return 0;
+    uint64_t page = addr < data0 ? 0 : (addr - data0) / 4096;
+    uint32_t i = (uint32_t)(page / 2);
+    if (page % 2 && (addr - data0) % 4096 >= 2048 && i + 1 < nslots)
+        i++;
+    if (i >= nslots)
+        return 0;
+    return heap_pool_slot(h, seg, i, addr, w);
 }
 
 static int whatis_huge(struct heap *h, uint64_t seg, uint64_t addr, struct h_where *w)
@@ -473,7 +522,7 @@ int heap_whatis(struct heap *h, uint64_t addr, struct h_where *w)
     memset(w, 0, sizeof(*w));
     w->addr = addr;
     w->state = ST_UNKNOWN;
-    if (!segmap_test(h, addr)) {
+    if (!heap_in_segmap(h, addr)) {
         /* Huge objects aligned to 4 MiB or more are not in the segment map. */
         uint64_t seg;
         if (!tgt_u64(h->t, h->root.huge_list, &seg))
@@ -502,7 +551,7 @@ int heap_whatis(struct heap *h, uint64_t addr, struct h_where *w)
     case SLABDBG_SEG_SLABS: return whatis_slabs(h, seg, addr, w);
     case SLABDBG_SEG_HUGE: return whatis_huge(h, seg, addr, w);
     case SLABDBG_SEG_GUARD: return whatis_guard(h, seg, addr, w);
-    case SLABDBG_SEG_POOL: w->kind = W_POOL; return 0;
+    case SLABDBG_SEG_POOL: return whatis_pool(h, seg, addr, w);
     case SLABDBG_SEG_ARENA: w->kind = W_ARENA; return 0;
     default: return -1;
     }
@@ -545,6 +594,16 @@ void heap_for_each_slab(struct heap *h, const struct h_cache *c, h_slab_fn fn, v
 
 void heap_for_each_segment(struct heap *h, h_seg_fn fn, void *arg)
 {
+    /* Huge objects aligned to 4 MiB or more: on the huge list only. */
+    uint64_t seg;
+    if (!tgt_u64(h->t, h->root.huge_list, &seg))
+        seg = 0;
+    for (unsigned n = 0; seg && n < MAX_SLABS_PER_LIST; n++) {
+        if (!heap_in_segmap(h, seg))
+            fn(h, seg, SLABDBG_SEG_HUGE, arg);
+        if (!tgt_u64(h->t, seg + h->L[SLABDBG_L_SEGMENT_NEXT], &seg))
+            break;
+    }
     unsigned shift = (unsigned)__builtin_ctzll(h->root.seg_size);
     if (shift >= h->root.va_bits)
         return;

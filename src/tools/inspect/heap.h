@@ -68,7 +68,7 @@ enum h_kind {
     W_SLAB_TAIL, /* in a slab, past its last object */
     W_HUGE,
     W_GUARD,   /* a G object (its own mapping) */
-    W_POOL,    /* the sampling pool */
+    W_POOL,    /* the sampling pool (a slot's object when has_orig, else its header) */
     W_ARENA,   /* slabdbg's report arena */
     W_HEADER,  /* a segment header: allocator metadata */
     W_FREE_SLICE
@@ -95,6 +95,8 @@ struct h_where {
 };
 
 int heap_whatis(struct heap *h, uint64_t addr, struct h_where *w);
+/* Does a segment of ours start at addr's 4 MiB boundary (the segment map)? */
+bool heap_in_segmap(struct heap *h, uint64_t addr);
 /* The frames of a stack depot handle; returns their number. */
 unsigned heap_stack(struct heap *h, uint32_t handle, uint64_t *frames, unsigned max);
 
@@ -112,9 +114,14 @@ static inline uint64_t heap_object(const struct h_cache *c, const struct h_slab 
 {
     return s->start + (uint64_t)i * c->stride + c->red_left_pad;
 }
-/* Every segment of ours, from the segment map (slab, huge, guard, pool). */
+/* Every segment of ours: the huge objects aligned to 4 MiB or more (on the
+ * huge list only), then the segment map's (slab, huge, guard, pool). */
 typedef void (*h_seg_fn)(struct heap *h, uint64_t seg, uint8_t kind, void *arg);
 void heap_for_each_segment(struct heap *h, h_seg_fn fn, void *arg);
+/* The sampling pool of segment seg: its slot count and first data page. */
+bool heap_pool(struct heap *h, uint64_t seg, uint32_t *nslots, uint64_t *data0);
+/* Slot i of the pool, as whatis tells it for addr. */
+int heap_pool_slot(struct heap *h, uint64_t seg, uint32_t i, uint64_t addr, struct h_where *w);
 /* Decodes a free-list link stored at slot. */
 static inline uint64_t heap_link(const struct heap *h, uint64_t slot, uint64_t stored)
 {

@@ -202,7 +202,8 @@ int inspect_whatis(struct inspect *in, uint64_t addr)
                 addr);
         return 1;
     }
-    if (w.kind != W_OBJECT && w.kind != W_HUGE && w.kind != W_GUARD) {
+    bool sampled = w.kind == W_POOL && w.has_orig;
+    if (w.kind != W_OBJECT && w.kind != W_HUGE && w.kind != W_GUARD && !sampled) {
         const struct tgt_map *m = tgt_map_of(&in->t, addr);
         fprintf(o, "0x%" PRIx64 ": %s", addr, kind_text(w.kind));
         if (w.kind == W_NOT_OURS && m)
@@ -215,7 +216,10 @@ int inspect_whatis(struct inspect *in, uint64_t addr)
         fputc('\n', o);
         return w.kind == W_NOT_OURS ? 1 : 0;
     }
-    const char *cache = w.kind == W_HUGE ? "huge" : w.has_cache ? w.c.name : "?";
+    const char *cache = w.kind == W_HUGE ? "huge"
+                        : w.has_cache    ? w.c.name
+                        : sampled        ? "sampled"
+                                         : "?";
     fprintf(o, "0x%" PRIx64 ": %s object 0x%" PRIx64 " %s0x%" PRIx64 " (%s), %s\n", addr, cache,
             w.obj, w.off < 0 ? "-" : "+", w.off < 0 ? (uint64_t)-w.off : (uint64_t)w.off,
             w.region, heap_state_name(w.state));
@@ -238,6 +242,9 @@ int inspect_whatis(struct inspect *in, uint64_t addr)
                 w.s.start, w.s.objects, w.s.inuse, w.index, w.obj - w.s.start);
     } else if (w.kind == W_HUGE) {
         fprintf(o, "  mapping: 0x%" PRIx64 ", %" PRIu64 " bytes usable\n", w.seg, w.obj_size);
+    } else if (sampled) {
+        fprintf(o, "  sampled: slot %u of the guarded sampling pool 0x%" PRIx64 "\n", w.index,
+                w.seg);
     } else {
         fprintf(o, "  guarded: its own mapping 0x%" PRIx64 ", cache %s\n", w.seg,
                 w.has_cache ? w.c.name : "?");
@@ -251,7 +258,9 @@ int inspect_whatis(struct inspect *in, uint64_t addr)
     } else if (w.kind == W_OBJECT && !(w.c.debug & SLAB_STORE_USER)) {
         fprintf(o, "  (no tracks: the cache runs without U)\n");
     }
-    if (w.state != ST_GUARD_FREED)
+    if (w.state == ST_NEVER)
+        fprintf(o, "(the slot has not held an object yet)\n");
+    else if (w.state != ST_GUARD_FREED)
         inspect_dump_object(in, &w, addr, 1);
     else
         fprintf(o, "(the object's pages are inaccessible while it is in the guard quarantine)\n");

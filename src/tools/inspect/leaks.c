@@ -125,32 +125,44 @@ static void collect_cache(struct heap *h, const struct h_cache *c, void *arg)
     heap_for_each_slab(h, c, collect_slab, arg);
 }
 
+static void add_where(struct leaks *l, const struct h_where *w)
+{
+    if (w->state != ST_ALLOCATED)
+        return;
+    struct obj o = {w->obj, w->has_orig ? w->orig_size : w->obj_size,
+                    w->has_cache ? w->c.addr : 0, 0, 0, false};
+    if (w->has_tracks) {
+        o.handle = w->track[0].handle;
+        o.caller = w->track[0].addr;
+    }
+    add_obj(l, &o);
+}
+
+/* The objects outside slabs: huge ones, guarded ones (G), and the sampled
+ * ones in the pool's slots. */
 static void collect_segment(struct heap *h, uint64_t seg, uint8_t kind, void *arg)
 {
     struct leaks *l = arg;
     struct h_where w;
-    if (kind == SLABDBG_SEG_HUGE || kind == SLABDBG_SEG_GUARD) {
-        uint64_t at = seg + h->L[SLABDBG_L_SEGMENT_SIZE];
-        if (kind == SLABDBG_SEG_HUGE) {
-            struct h_slab s;
-            if (!heap_slab(h, seg + h->L[SLABDBG_L_SEGMENT_SLABS], &s))
-                return;
-            at = s.start;
-        } else {
-            uint64_t obj;
-            if (!tgt_u64(h->t, at + h->L[SLABDBG_L_GUARD_OBJECT], &obj))
-                return;
-            at = obj;
-        }
-        if (heap_whatis(h, at, &w) != 0 || w.state != ST_ALLOCATED)
+    if (kind == SLABDBG_SEG_HUGE) {
+        struct h_slab s;
+        if (heap_slab(h, seg + h->L[SLABDBG_L_SEGMENT_SLABS], &s) &&
+            heap_whatis(h, s.start, &w) == 0 && w.kind == W_HUGE)
+            add_where(l, &w);
+    } else if (kind == SLABDBG_SEG_GUARD) {
+        uint64_t obj;
+        if (tgt_u64(h->t, seg + h->L[SLABDBG_L_SEGMENT_SIZE] + h->L[SLABDBG_L_GUARD_OBJECT],
+                    &obj) &&
+            heap_whatis(h, obj, &w) == 0 && w.kind == W_GUARD)
+            add_where(l, &w);
+    } else if (kind == SLABDBG_SEG_POOL) {
+        uint32_t nslots;
+        uint64_t data0;
+        if (!heap_pool(h, seg, &nslots, &data0))
             return;
-        struct obj o = {w.obj, w.has_orig ? w.orig_size : w.obj_size,
-                        w.has_cache ? w.c.addr : 0, 0, 0, false};
-        if (w.has_tracks) {
-            o.handle = w.track[0].handle;
-            o.caller = w.track[0].addr;
-        }
-        add_obj(l, &o);
+        for (uint32_t i = 0; i < nslots; i++)
+            if (heap_pool_slot(h, seg, i, 0, &w) == 0)
+                add_where(l, &w);
     }
 }
 
@@ -300,6 +312,7 @@ struct group {
     uint32_t handle;
     uint64_t count, bytes;
     size_t first; /* an object of the group */
+    bool mixed;   /* of several caches (grouped by stack) */
 };
 
 static int by_bytes(const void *a, const void *b)
@@ -405,8 +418,10 @@ int inspect_leaks(struct inspect *in, const char *supp_path)
                     break;
                 g = m;
             }
-            g[ng++] = (struct group){o->caller, o->cache, o->handle, 0, 0, i};
+            g[ng++] = (struct group){o->caller, o->cache, o->handle, 0, 0, i, false};
         }
+        if (g[k].cache != o->cache)
+            g[k].mixed = true;
         g[k].count++;
         g[k].bytes += o->size;
     }
@@ -425,7 +440,7 @@ int inspect_leaks(struct inspect *in, const char *supp_path)
         fprintf(in->out, "Leak of %" PRIu64 " bytes in %" PRIu64 " object%s (%s; e.g. 0x%" PRIx64
                          ")",
                 g[k].bytes, g[k].count, g[k].count == 1 ? "" : "s",
-                has_cache ? c.name : "huge", o->start);
+                g[k].mixed ? "several caches" : has_cache ? c.name : "huge", o->start);
         if (g[k].caller) {
             fprintf(in->out, " allocated from:\n");
             if (!heap_stack(&in->h, g[k].handle, (uint64_t[1]){0}, 1)) {
@@ -436,7 +451,8 @@ int inspect_leaks(struct inspect *in, const char *supp_path)
                 inspect_print_stack(in, g[k].handle, " ");
             }
         } else {
-            fprintf(in->out, "\n (no allocation stack: the cache runs without U)\n");
+            fprintf(in->out, "\n (no allocation stack: %s)\n",
+                    has_cache ? "the cache runs without U" : "huge objects keep none");
         }
         fputc('\n', in->out);
     }
