@@ -11,9 +11,10 @@
  * some at its inside (an interior pointer), and the link of the larger
  * nodes lies at their last word, so a scan that reads less than the whole
  * object loses the rest of the chain.  Nodes freed in between (thread
- * caches, free lists) must not count.  One node is aligned to 8 MiB (a
- * huge object the segment map does not know).  With MiB given, nodes are added
- * until the heap holds that much.
+ * caches, free lists) must not count.  One node is aligned to 8 MiB (a huge
+ * object the segment map does not know).  With MiB given, nodes are added
+ * until the heap holds that much, and written whole (the heap is resident);
+ * else only their first 4 KiB are written.
  *
  * Then LEAKS objects are allocated and dropped.  It prints
  *   NODES <count> <bytes>
@@ -108,7 +109,7 @@ static void build(struct chain *c, unsigned long count, uint64_t limit, unsigned
             perror("malloc");
             exit(1);
         }
-        memset(p, (int)(i & 0x7f) | 1, size < 4096 ? size : 4096);
+        memset(p, (int)(i & 0x7f) | 1, limit || size < 4096 ? size : 4096);
         if (i % 7 == 3) {
             free(p);
             continue;
