@@ -30,9 +30,12 @@ static void usage(FILE *f, const char *cmd)
     else if (!strcmp(cmd, "validate"))
         fprintf(f, "usage: slabdbg validate (--pid PID | --core CORE [--exe PROGRAM])\n"
                    "\n"
-                   "Checks every object of every debugged cache (red zones, poison, padding, free\n"
-                   "lists, counters) and reports what is broken in SLUB's format, without\n"
-                   "repairing anything (the target is only read).\n");
+                   "Walks every slab of every cache: the free list (each link decoded with the\n"
+                   "process's hardening key), the object count, and in debugged caches every\n"
+                   "object's red zones, poison and padding and the slab's padding.  What is\n"
+                   "broken is reported in SLUB's format, without repairing anything (the target\n"
+                   "is only read).  A running process may change a slab while it is read: stop it\n"
+                   "(kill -STOP) or use a core for an exact answer.\n");
     else if (!strcmp(cmd, "leaks"))
         fprintf(f, "usage: slabdbg leaks (--pid PID | --core CORE [--exe PROGRAM])\n"
                    "                     [--suppressions FILE]\n"

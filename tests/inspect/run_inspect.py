@@ -18,6 +18,11 @@ Cases (--case):
                   threads' caches) in one chain, beside 100 leaked objects:
                   leaks on its pid (and its core for biglist) finds exactly
                   those, by count and bytes
+  validate, validate_FZPU
+                  progs/corrupt.c: a write after free and a write past the end
+                  planted under FZPU, and a clean heap (plain and FZPU):
+                  validate on the pid and its core reports each in SLUB's
+                  format (exit 1), the clean one clean (exit 0)
 Exit 77: skipped (no gdb to write cores with).
 """
 import argparse
@@ -345,13 +350,63 @@ def case_biglist(args, flags):
     return 0
 
 
+def case_validate(args, flags):
+    """validate on a pid and its core: a planted corruption found, in SLUB's
+    format, a clean heap clean."""
+    kinds = ["clean", "uaf", "overflow"] if flags else ["clean"]
+    expect = {"uaf": ("BUG kmalloc-64 (Not tainted): Poison overwritten",
+                      "First byte 0x58 instead of 0x6b"),
+              "overflow": ("BUG kmalloc-48 (Not tainted): kmalloc Redzone overwritten",
+                           "First byte 0x58 instead of 0xcc")}
+    tmp = tempfile.mkdtemp()
+    try:
+        for kind in kinds:
+            cmd = [args.slabdbg, "run"] + (["-d", flags] if flags else []) + ["--", args.corrupt,
+                                                                                kind]
+            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            pid = obj = None
+            for line in p.stdout:
+                f = line.split()
+                if f and f[0] == "ADDR":
+                    obj = f[2]
+                if f and f[0] == "READY":
+                    pid = int(f[1])
+                    break
+            targets = [["--pid", str(pid)]]
+            core = os.path.join(tmp, "core." + kind)
+            if shutil.which("gdb") and gcore(pid, core):
+                targets.append(["--core", core, "--exe", args.corrupt])
+            for target in targets:
+                r = run([args.slabdbg, "validate"] + target)
+                where = "%s %s %s" % (flags or "plain", kind, target[0])
+                if kind == "clean":
+                    check(r.returncode == 0 and "slabdbg validate: 0 problems" in r.stdout,
+                          "%s: clean (%d) %s" % (where, r.returncode, r.stdout[-300:]))
+                    continue
+                check(r.returncode == 1 and "slabdbg validate: 1 problem in" in r.stdout,
+                      "%s: one problem, exit 1 (%d)" % (where, r.returncode))
+                for text in expect[kind]:
+                    check(text in r.stdout, "%s: %r" % (where, text))
+                check("Object %s @offset=" % obj in r.stdout, "%s: the object named" % where)
+                check("Allocated in main+" in r.stdout, "%s: its allocation track" % where)
+                check(("FIX kmalloc-%s: not repaired" % ("64" if kind == "uaf" else "48"))
+                      in r.stdout, "%s: the FIX line" % where)
+            p.stdin.close()
+            p.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    for a in ("slabdbg", "lib", "prog", "biglist", "seed", "seed-src", "case"):
+    for a in ("slabdbg", "lib", "prog", "biglist", "corrupt", "seed", "seed-src", "case"):
         ap.add_argument("--" + a, required=True)
     args = ap.parse_args()
     if args.case in ("plain", "U", "FZPU"):
         st = case_heap(args, "" if args.case == "plain" else args.case)
+    elif args.case.startswith("validate"):
+        st = case_validate(args, args.case[len("validate_"):])
     elif args.case.startswith("biglist"):
         st = case_biglist(args, args.case[len("biglist_"):])
     else:
