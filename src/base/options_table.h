@@ -25,6 +25,9 @@
     X(guard_continue, BOOL, "0", "G/sampling: after a fault report, let the access through and go on") \
     X(guard_quarantine, INT, "4096", "G: freed objects kept inaccessible before their memory is reused") \
     X(sample_rate, INT, "20000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \
-    X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")
+    X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")             \
+    X(leaks, BOOL, "0", "at exit, report the allocated objects nothing points to any more")       \
+    X(leak_exitcode, INT, "23", "leaks: the exit status when leaks were reported (0: unchanged)") \
+    X(leak_suppressions, STR, "", "leaks: a file of function names, one a line; leaks allocated under one are not reported")
 
 #endif

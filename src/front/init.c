@@ -19,6 +19,7 @@
 #include "base/unwind.h"
 #include "core/tcache.h"
 #include "debug/debug.h"
+#include "debug/leaks.h"
 #include "debug/guard.h"
 #include "front/front.h"
 #include "core/arena.h"
@@ -207,9 +208,13 @@ __attribute__((destructor)) static void slabdbg_destructor(void)
         slub_debug_warn_unmatched(&slub_debug, options_warn);
     }
     int fd = out_open_dest(opt.stats);
-    if (fd < 0)
-        return;
-    slabdbg_print_stats(fd);
-    if (fd > 2)
-        close(fd);
+    if (fd >= 0) {
+        slabdbg_print_stats(fd);
+        if (fd > 2)
+            close(fd);
+    }
+    /* Last: our destructor runs after those of the libraries loaded after
+     * us, so what they free at exit is not reported. */
+    if (opt.leaks && leaks_check_at_exit(2) && opt.leak_exitcode)
+        _exit((int)opt.leak_exitcode);
 }

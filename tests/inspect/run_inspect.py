@@ -18,6 +18,11 @@ Cases (--case):
                   threads' caches) in one chain, beside 100 leaked objects:
                   leaks on its pid (and its core for biglist) finds exactly
                   those, by count and bytes
+  exit_leaks      SLABDBG_OPTIONS=leaks=1: biglist's 100 leaks found at exit,
+                  exactly (status 23, leak_exitcode=0, suppressions by
+                  function name); python3, sqlite3 and git (--version, status)
+                  plain and under FZPU: no false leak (each skipped when
+                  missing)
   validate, validate_FZPU
                   progs/corrupt.c: a write after free and a write past the end
                   planted under FZPU, and a clean heap (plain and FZPU):
@@ -398,6 +403,69 @@ def case_validate(args, flags):
     return 0
 
 
+def case_exit_leaks(args):
+    """SLABDBG_OPTIONS=leaks=1: the check at exit, inside the process."""
+    env = dict(os.environ, LD_PRELOAD=args.lib)
+    env.pop("SLABDBG", None)
+
+    def biglist(options, flags=""):
+        e = dict(env, SLABDBG_OPTIONS=options, SLABDBG=flags)
+        return subprocess.run([args.biglist, "20000", "100"], input="", capture_output=True,
+                              text=True, env=e, timeout=120)
+
+    for flags in ("", "FZPU"):
+        r = biglist("leaks=1", flags)
+        m = re.search(r"LEAKS (\d+) (\d+)", r.stdout)
+        want = "slabdbg leaks: %s unreachable objects, %s bytes" % (m.group(1), m.group(2))
+        check(r.returncode == 23 and want in r.stderr,
+              "biglist %s: exactly its leaks at exit, status 23 (%d): %s" %
+              (flags or "plain", r.returncode, r.stderr.strip().splitlines()[-1:]))
+        if flags:
+            check("leak_some+" in r.stderr, "FZPU: the leaks' allocation stack")
+    r = biglist("leaks=1:leak_exitcode=0")
+    check(r.returncode == 0 and "unreachable objects" in r.stderr, "leak_exitcode=0 keeps the status")
+    supp = tempfile.NamedTemporaryFile("w", suffix=".supp", delete=False)
+    supp.write("# the test's own leaks\nleak:leak_some\n")
+    supp.close()
+    r = biglist("leaks=1:leak_suppressions=" + supp.name, "U")
+    os.unlink(supp.name)
+    # the two huge ones keep no stack, so no name suppresses them
+    check(r.returncode == 23 and "leak_some" not in r.stderr and
+          "slabdbg leaks: 2 unreachable objects" in r.stderr,
+          "suppressed by function name (%d): %s" % (r.returncode, r.stderr[-300:]))
+
+    # Real programs: no false leak.
+    tmp = tempfile.mkdtemp()
+    python = run([sys.executable, "-c", "import sys; print(sys.executable)"]).stdout.strip()
+    progs = [("python3", [python, "-c", "print(1)"], None),
+             ("python3 json/sqlite3", [python, "-c",
+                                       "import json, sqlite3; print(json.dumps([1]))"], None),
+             ("sqlite3", ["sqlite3", ":memory:"],
+              "create table t(a, b); insert into t values (1, 'x'), (2, 'y');\n"
+              "create index i on t(b); select count(*), group_concat(b) from t;\n"),
+             ("git --version", ["git", "--version"], None),
+             ("git status", ["git", "status", "--short"], None)]
+    if shutil.which("git"):
+        subprocess.run("git init -q && echo a > a && git add a && git -c user.name=t "
+                       "-c user.email=t@t commit -qm a && echo b > b", shell=True, cwd=tmp)
+    ran = 0
+    for flags in ("", "FZPU"):
+        for name, cmd, stdin in progs:
+            if not shutil.which(cmd[0]) and not os.path.exists(cmd[0]):
+                print("skipped: %s (not installed)" % name)
+                continue
+            e = dict(env, SLABDBG_OPTIONS="leaks=1", SLABDBG=flags)
+            r = subprocess.run(cmd, input=stdin or "", capture_output=True, text=True, env=e,
+                               cwd=tmp, timeout=120)
+            ran += 1
+            check(r.returncode == 0 and "unreachable" not in r.stderr and "BUG" not in r.stderr,
+                  "%s %s: no false leak (%d): %s" % (name, flags or "plain", r.returncode,
+                                                     r.stderr[-600:]))
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("%d real program runs" % ran)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ("slabdbg", "lib", "prog", "biglist", "corrupt", "seed", "seed-src", "case"):
@@ -405,6 +473,8 @@ def main():
     args = ap.parse_args()
     if args.case in ("plain", "U", "FZPU"):
         st = case_heap(args, "" if args.case == "plain" else args.case)
+    elif args.case == "exit_leaks":
+        st = case_exit_leaks(args)
     elif args.case.startswith("validate"):
         st = case_validate(args, args.case[len("validate_"):])
     elif args.case.startswith("biglist"):

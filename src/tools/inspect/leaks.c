@@ -227,10 +227,13 @@ static void drain(struct leaks *l)
     }
 }
 
+/* The report arena is not the heap but a root: the loader's and the
+ * symbolizer's allocations made in report mode, whose lists point at heap
+ * objects. */
 static bool is_heap_chunk(struct heap *h, uint64_t a)
 {
     struct h_where w;
-    return heap_whatis(h, a, &w) == 0 && w.kind != W_NOT_OURS;
+    return heap_whatis(h, a, &w) == 0 && w.kind != W_NOT_OURS && w.kind != W_ARENA;
 }
 
 /* Where a thread's stack is live: from its stack pointer up. */
