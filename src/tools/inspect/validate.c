@@ -182,7 +182,9 @@ static void validate_slab(struct heap *h, const struct h_cache *c, const struct 
     uint64_t prev = 0;
     for (uint64_t p = s->freelist; p;) {
         uint64_t idx = slot_of(c, s, p) ? (p - s->start) / c->stride : UINT64_MAX;
-        if (idx == UINT64_MAX || (debug && meta_state(h, c, meta, idx) != SLABDBG_STATE_FREE) || nfree >= limit) {
+        bool bad = idx == UINT64_MAX || nfree >= limit ||
+                   (debug && meta_state(h, c, meta, idx) != SLABDBG_STATE_FREE);
+        if (bad) {
             struct finding f = {"Freechain corrupt", false, 0, 0, 0, 0, prev};
             report(v, c, s, &f);
             broken = true;
