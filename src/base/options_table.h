@@ -28,6 +28,9 @@
     X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")         \
     X(verbose, BOOL, "0", "one line at start (version, flags, sampling, destinations), one at exit (reports by kind)") \
     X(color, STR, "auto", "colour in text reports: auto (only on a terminal), always, never")  \
-    X(summary, BOOL, "1", "after each text report, a plain-words summary and the explain hint")
+    X(summary, BOOL, "1", "after each text report, a plain-words summary and the explain hint")     \
+    X(leaks, BOOL, "0", "at exit, report the allocated objects nothing points to any more")       \
+    X(leak_exitcode, INT, "23", "leaks: the exit status when leaks were reported (0: unchanged)") \
+    X(leak_suppressions, STR, "", "leaks: a file of function names, one a line; leaks allocated under one are not reported")
 
 #endif

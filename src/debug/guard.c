@@ -54,28 +54,6 @@
 #define POOL_MAX_SLOTS 500
 #define ALT_STACK_SIZE ((size_t)1 << 20)
 
-enum slot_state { SLOT_UNUSED, SLOT_LIVE, SLOT_FREED };
-
-struct guard_slot {
-    uintptr_t object;
-    uint32_t size;
-    uint8_t state;
-    uint8_t left; /* against the left guard page */
-    uint32_t align;
-    struct kmem_cache *cache;
-    char *data; /* first data page */
-    size_t data_len;
-    struct track track[2];
-};
-
-struct pool {
-    uint32_t nslots;
-    uint32_t head, count; /* FIFO of free slot indices */
-    char *data0;          /* data page of slot 0; slot i at data0 + 2*i pages */
-    uint32_t *fifo;
-    struct guard_slot slot[];
-};
-
 bool guard_any;
 pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 7 (base/lock.h) */
 static struct segment *pool_seg;
