@@ -7,6 +7,10 @@
 #ifndef SLABDBG_OPTIONS_TABLE_H
 #define SLABDBG_OPTIONS_TABLE_H
 
+/* sample_per_sec=-1 with the default sample_rate (see options_init). */
+#define SAMPLE_PER_SEC_AUTO 20
+#define SAMPLE_BURST 4
+
 #define SLABDBG_OPTION_TABLE(X)                                                                    \
     X(log, STR, "stderr", "where reports go: stderr, syslog, or a file path (%p becomes the pid)")         \
     X(json, STR, "", "also write each report as one JSON line to this file (%p becomes the pid)")  \
@@ -25,6 +29,7 @@
     X(guard_continue, BOOL, "0", "G/sampling: after a fault report, let the access through and go on") \
     X(guard_quarantine, INT, "4096", "G: freed objects kept inaccessible before their memory is reused") \
     X(sample_rate, INT, "20000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \
-    X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")
+    X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")             \
+    X(sample_per_sec, INT, "-1", "sampling: at most N samples a second on average, in bursts of up to 4; 0: no limit; -1: 20 with the default sample_rate, else no limit")
 
 #endif
