@@ -137,9 +137,12 @@ def main():
 
     for k in ("LD_PRELOAD", "SLABDBG", "SLABDBG_OPTIONS"):
         BASE_ENV.pop(k, None)
-    launcher = os.path.join(os.path.dirname(sl), "bench", "bench_launch")
-    if not os.access(launcher, os.X_OK):
-        launcher = None
+    launcher = None
+    for d in (os.path.dirname(sl), os.path.join(runpy.REPO_DIR, "build")):
+        p = os.path.join(d, "bench", "bench_launch")
+        if not launcher and os.access(p, os.X_OK):
+            launcher = p
+    if not launcher:
         print("bench_launch is not built: peak RSS includes the runner's own", file=sys.stderr)
     names = [a[0] for a in allocs]
     rows_t, rows_m, per_alloc_t, per_alloc_m = [], [], {n: [] for n in names}, {n: [] for n in names}

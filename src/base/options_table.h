@@ -30,6 +30,7 @@
     X(guard_quarantine, INT, "4096", "G: freed objects kept inaccessible before their memory is reused") \
     X(sample_rate, INT, "20000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \
     X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")             \
+    X(huge_pages, BOOL, "1", "mark objects of 2 MiB and more MADV_HUGEPAGE (transparent huge pages)") \
     X(sample_per_sec, INT, "-1", "sampling: at most N samples a second on average, in bursts of up to 4; 0: no limit; -1: 20 with the default sample_rate, else no limit")
 
 #endif
