@@ -10,10 +10,9 @@
  *   |        |       | [object][slack]              |       |   left
  *   +--------+-------+------------------------------+-------+
  *
- * Sampling pool: one 4 MiB-aligned region made at the first sample (the
- * default rate, one in 20000 allocations, keeps the cost of the two
- * mprotect calls and two stack captures per sample under 2 % even in
- * allocation-bound programs):
+ * Sampling pool: one 4 MiB-aligned region made at the first sample (one
+ * allocation in sample_rate is a candidate, and at most sample_per_sec
+ * candidates a second are taken: see sample_due()):
  *
  *   +-------------------+-------+--------+-------+--------+-------+ ...
  *   | header: segment,  | guard | slot 0 | guard | slot 1 | guard |
