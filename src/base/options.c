@@ -292,9 +292,15 @@ static void check_destination(const char *name, const char *value)
 void options_init(void)
 {
     SLABDBG_OPTION_TABLE(OPT_DEFAULT)
+    long default_rate = opt.sample_rate;
     const char *o = env_get("SLABDBG_OPTIONS");
     if (o)
         parse_options(o);
+    /* The production default limits the samples per second (their cost);
+     * a sampling rate chosen by hand (sample_rate=1 to guard everything
+     * while hunting a bug) is honoured as given unless a limit is given too. */
+    if (opt.sample_per_sec < 0)
+        opt.sample_per_sec = opt.sample_rate == default_rate ? SAMPLE_PER_SEC_AUTO : 0;
     if (opt.stack_depth < 1 || opt.stack_depth > 64) {
         options_warn("SLABDBG_OPTIONS: stack_depth must be 1 to 64; using 16");
         opt.stack_depth = 16;

@@ -10,10 +10,9 @@
  *   |        |       | [object][slack]              |       |   left
  *   +--------+-------+------------------------------+-------+
  *
- * Sampling pool: one 4 MiB-aligned region made at the first sample (the
- * default rate, one in 20000 allocations, keeps the cost of the two
- * mprotect calls and two stack captures per sample under 2 % even in
- * allocation-bound programs):
+ * Sampling pool: one 4 MiB-aligned region made at the first sample (one
+ * allocation in sample_rate is a candidate, and at most sample_per_sec
+ * candidates a second are taken: see sample_due()):
  *
  *   +-------------------+-------+--------+-------+--------+-------+ ...
  *   | header: segment,  | guard | slot 0 | guard | slot 1 | guard |
@@ -394,11 +393,44 @@ static struct guard_slot *pool_slot_at(uintptr_t addr, uint32_t *index)
     return &pool->slot[i];
 }
 
+/* The sampling budget: at most sample_per_sec samples a second on average,
+ * in bursts of up to SAMPLE_BURST, for the whole process.  A sample costs
+ * two page-protection changes (each takes the address-space lock for
+ * writing and, with threads on other CPUs, shoots down their TLBs) and two
+ * stack captures: bounding their number per second bounds their cost,
+ * whatever the allocation rate and the number of threads.  The countdown
+ * in the front end still decides which allocation is a candidate (one in
+ * sample_rate); this only says whether the candidate is taken.
+ *
+ * A generic cell rate algorithm over one atomic word, no lock: `credit`
+ * is the time at which the budget would be spent at the average rate;
+ * a sample is due when it lies at least one gap in the past, and it is
+ * never further back than a burst. */
+static _Atomic uint64_t sample_credit;
+
+static bool sample_due(void)
+{
+    if (opt.sample_per_sec <= 0)
+        return true;
+    uint64_t gap = 1000000000ull / (uint64_t)opt.sample_per_sec;
+    uint64_t burst = gap * SAMPLE_BURST;
+    uint64_t now = track_now();
+    uint64_t t = atomic_load_explicit(&sample_credit, memory_order_relaxed);
+    for (;;) {
+        uint64_t base = now > burst && t < now - burst ? now - burst : t;
+        if (base + gap > now)
+            return false;
+        if (atomic_compare_exchange_weak_explicit(&sample_credit, &t, base + gap,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return true;
+    }
+}
+
 void *sample_alloc(size_t size, size_t align)
 {
     /* A report's own allocations never take pool slots (the faulting one
      * among them would be opened again). */
-    if (!size || size > GPAGE || align > GPAGE || report_depth)
+    if (!size || size > GPAGE || align > GPAGE || report_depth || !sample_due())
         return NULL;
     struct track alloc;
     set_track(&alloc);
@@ -512,9 +544,12 @@ void guard_free(struct slab *s, void *p)
         sl->track[TRACK_FREE] = freed;
         sl->state = SLOT_FREED;
         mprotect(sl->data, sl->data_len, PROT_NONE);
-        madvise(sl->data, sl->data_len, MADV_DONTNEED); /* inaccessible: no need to keep it */
         struct segment *seg = segment_of(s);
         if (seg->kind == SEG_GUARD) {
+            /* Inaccessible until unmapped: no need to keep the pages.  (A
+             * pool slot is one page, kept for its next object: giving it
+             * back would be one more TLB shootdown per sample.) */
+            madvise(sl->data, sl->data_len, MADV_DONTNEED);
             seg->slabs[0].inuse = 0;
             __atomic_sub_fetch(&sl->cache->nr_guard_live, 1, __ATOMIC_RELAXED);
             quarantine_mapping(seg);
