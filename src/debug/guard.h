@@ -14,6 +14,7 @@
 #include <ucontext.h>
 
 #include "core/internal.h"
+#include "debug/debug.h"
 
 /* An object of a G cache (`size` as asked), or NULL when guarded memory
  * cannot be had now (the caller then allocates an ordinary debug object). */
@@ -22,7 +23,9 @@ INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);
  * is busy (the caller then allocates normally). */
 INTERNAL void *sample_alloc(size_t size, size_t align);
 /* free() of an object in a SEG_GUARD or SEG_POOL segment. */
-INTERNAL void guard_free(struct slab *s, void *p);
+INTERNAL void guard_free(struct slab *s, void *p, enum alloc_family family, size_t size);
+/* Records the family of a live guarded or sampled object (operator new). */
+INTERNAL void guard_set_family(struct slab *s, const void *p, enum alloc_family family);
 /* Is p a live guarded object?  Then *size is its requested size. */
 INTERNAL bool guard_usable(struct slab *s, const void *p, size_t *size);
 /* The sampling interval to count down next (a random value around the
