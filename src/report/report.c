@@ -1183,8 +1183,8 @@ static void json_origin(struct out *o)
     static char host[256];
     if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
         host[0] = 0;
-    char comm[64];
-    out_comm(comm, sizeof(comm));
+    char comm[256];
+    out_program(comm, sizeof(comm));
     json_key(o, "host");
     json_str(o, host);
     json_key(o, "program");
