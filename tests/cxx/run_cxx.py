@@ -60,6 +60,8 @@ CASES = {
 }
 # (".sampled": every allocation the sampling pool can hold goes there, whose
 # objects are checked in the debug modes and never without them)
+# Tracks past the C++ runtime's wrappers: (kind, what, alloc site, free site)
+SITES = {"string_waf": ("overwritten", "Poison", "shop::build_text", "shop::drop_text")}
 CLEAN = {"clean_pairs": ["FZPU", "G", None, "FZPU.sampled", "None.sampled"],
          "clean_failure": ["FZPU", "G", None]}
 RULE = "=" * 77
@@ -99,6 +101,21 @@ def check_case(args, mode):
     def check(cond, what):
         if not cond:
             fails.append(what)
+
+    if mode in SITES:
+        kind, what, alloc_site, free_site = SITES[mode]
+        p, reports = run(args, mode, "FZPU")
+        check(p.returncode == 0 and "done" in p.stdout.splitlines(), "exit %d" % p.returncode)
+        check(len(reports) == 1, "%d JSON reports, expected 1" % len(reports))
+        if reports:
+            j = reports[0]
+            check(j.get("kind") == kind and j.get("what") == what,
+                  "kind %r what %r" % (j.get("kind"), j.get("what")))
+            for track, site in (("alloc", alloc_site), ("free", free_site)):
+                got = fn(j.get(track, {}).get("function", ""))
+                check(got.startswith(site + "(") or got.startswith(site + "[abi:"),
+                      "%s site %r, expected %s(...)" % (track, got, site))
+        return fails
 
     if mode in CLEAN:
         for slabdbg in CLEAN[mode]:
@@ -186,7 +203,7 @@ def main():
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     if args.list:
-        print("\n".join(list(CASES) + list(CLEAN)))
+        print("\n".join(list(CASES) + list(SITES) + list(CLEAN)))
         return 0
     fails = check_case(args, args.case)
     for f in fails:
