@@ -45,6 +45,38 @@ fixtures="$here/tests/explain/fixtures"
 "$slabdbg" explain "$fixtures/slub-poison-overwritten.log" "$fixtures/oops-null-deref-0x106.log" |
     sed -n '/== Links/,$p'
 
-step "7. A real program under slabdbg, with its slabinfo at exit (sqlite3)"
+step "7. The crash explained from its core: slabdbg explain --core (no debug flag)"
+echo "The plain crash again, under slabdbg without any debug flag, leaving a core"
+echo "in a scratch directory; slabdbg explain --core then does what the analyst did"
+echo "in crash(8): the faulting instruction and register, where the bad value came"
+echo "from, the heap object holding it, its offset, the field and the constant."
+work=$(mktemp -d)
+pattern=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
+core=""
+if [ "${pattern#|}" = "$pattern" ] && [ "${pattern#/}" = "$pattern" ]; then
+    # A plain pattern, relative to the working directory: the kernel writes
+    # the core into $work once the size limit allows it.
+    (cd "$work" && ulimit -c unlimited && "$slabdbg" run -- "$seed" >/dev/null 2>&1)
+    core=$(ls "$work"/core* 2>/dev/null | head -1)
+    [ -n "$core" ] && echo "(core written by the kernel: core_pattern '$pattern', ulimit -c unlimited)"
+fi
+if [ -z "$core" ] && command -v gdb >/dev/null; then
+    # The system's pattern sends cores elsewhere (a pipe to systemd-coredump,
+    # apport, an absolute directory): gdb runs the program and writes the
+    # core itself (gcore) when the fault stops it.
+    gdb -q -batch -ex "set environment LD_PRELOAD=$here/$build/libslabdbg.so" \
+        -ex run -ex "generate-core-file $work/core" "$seed" >/dev/null 2>&1
+    [ -s "$work/core" ] && core="$work/core" &&
+        echo "(core written by gdb's gcore: the system's core_pattern '$pattern' is not a file here)"
+fi
+if [ -n "$core" ]; then
+    "$slabdbg" explain --core "$core" --exe "$seed" --type request+scsi_cmnd \
+        --src "$here/examples/seed" | grep -v '^     \|^Object  \|^  (\|^Call trace\|^            [a-z_]*+0x'
+else
+    echo "(no core: neither the kernel nor gdb could write one here)"
+fi
+rm -rf "$work"
+
+step "8. A real program under slabdbg, with its slabinfo at exit (sqlite3)"
 SLABDBG_STATS=1 "$slabdbg" run -- sqlite3 :memory: < "$here/examples/workload.sql" 2>&1 | head -20
 echo "..."

@@ -30,6 +30,7 @@ want /usr/include/capstone/capstone.h libcapstone-dev
 want /usr/include/bpf/btf.h libbpf-dev
 want /usr/include/json-c/json.h libjson-c-dev
 want pahole dwarves
+want gdb gdb # gcore: the demo's core when the system's core_pattern is a pipe
 want /usr/include/json-c/json.h libjson-c-dev
 want /usr/lib/python3/dist-packages/matplotlib python3-matplotlib
 if [ "${1:-}" = "--package" ]; then

@@ -6,6 +6,9 @@
  * allocates.
  */
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <string.h>
@@ -56,8 +59,40 @@ const char *env_get(const char *name)
 
 /* One line on stderr.  Bytes that are not printable ASCII (they come from
  * the environment: anything may be there) are written as \xNN. */
+/* Settings can repeat a mistake thousands of times: each message is said
+ * once, and at most WARN_MAX different ones, then one line that says so. */
+#define WARN_MAX 32
+
+static bool warn_first_time(const char *msg)
+{
+    static uint64_t said[WARN_MAX];
+    static _Atomic unsigned nsaid;
+    static _Atomic bool capped;
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *s = (const unsigned char *)msg; *s; s++)
+        h = (h ^ *s) * 0x100000001b3ull;
+    unsigned n = atomic_load(&nsaid);
+    for (unsigned i = 0; i < n && i < WARN_MAX; i++)
+        if (said[i] == h)
+            return false;
+    n = atomic_fetch_add(&nsaid, 1);
+    if (n < WARN_MAX) {
+        said[n] = h;
+        return true;
+    }
+    if (!atomic_exchange(&capped, true)) {
+        struct out o;
+        out_init(&o, 2);
+        out_str(&o, "slabdbg: more problems with the settings; not shown\n");
+        out_flush(&o);
+    }
+    return false;
+}
+
 void options_warn(const char *msg)
 {
+    if (!warn_first_time(msg))
+        return;
     struct out o;
     out_init(&o, 2);
     out_str(&o, "slabdbg: ");
@@ -257,9 +292,15 @@ static void check_destination(const char *name, const char *value)
 void options_init(void)
 {
     SLABDBG_OPTION_TABLE(OPT_DEFAULT)
+    long default_rate = opt.sample_rate;
     const char *o = env_get("SLABDBG_OPTIONS");
     if (o)
         parse_options(o);
+    /* The production default limits the samples per second (their cost);
+     * a sampling rate chosen by hand (sample_rate=1 to guard everything
+     * while hunting a bug) is honoured as given unless a limit is given too. */
+    if (opt.sample_per_sec < 0)
+        opt.sample_per_sec = opt.sample_rate == default_rate ? SAMPLE_PER_SEC_AUTO : 0;
     if (opt.stack_depth < 1 || opt.stack_depth > 64) {
         options_warn("SLABDBG_OPTIONS: stack_depth must be 1 to 64; using 16");
         opt.stack_depth = 16;

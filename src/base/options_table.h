@@ -7,6 +7,10 @@
 #ifndef SLABDBG_OPTIONS_TABLE_H
 #define SLABDBG_OPTIONS_TABLE_H
 
+/* sample_per_sec=-1 with the default sample_rate (see options_init). */
+#define SAMPLE_PER_SEC_AUTO 20
+#define SAMPLE_BURST 4
+
 #define SLABDBG_OPTION_TABLE(X)                                                                    \
     X(log, STR, "stderr", "where reports go: stderr, syslog, or a file path (%p becomes the pid)")         \
     X(json, STR, "", "also write each report as one JSON line to this file (%p becomes the pid)")  \
@@ -28,6 +32,11 @@
     X(sample_slots, INT, "127", "objects the guarded sampling pool holds (1 to 500)")         \
     X(verbose, BOOL, "0", "one line at start (version, flags, sampling, destinations), one at exit (reports by kind)") \
     X(color, STR, "auto", "colour in text reports: auto (only on a terminal), always, never")  \
-    X(summary, BOOL, "1", "after each text report, a plain-words summary and the explain hint")
+    X(summary, BOOL, "1", "after each text report, a plain-words summary and the explain hint")     \
+    X(leaks, BOOL, "0", "at exit, report the allocated objects nothing points to any more")       \
+    X(leak_exitcode, INT, "23", "leaks: the exit status when leaks were reported (0: unchanged)") \
+    X(leak_suppressions, STR, "", "leaks: a file of function names, one a line; leaks allocated under one are not reported") \
+    X(huge_pages, BOOL, "1", "mark objects of 2 MiB and more MADV_HUGEPAGE (transparent huge pages)") \
+    X(sample_per_sec, INT, "-1", "sampling: at most N samples a second on average, in bursts of up to 4; 0: no limit; -1: 20 with the default sample_rate, else no limit")
 
 #endif

@@ -236,6 +236,11 @@ unsigned cache_alloc_batch(struct kmem_cache *c, unsigned want, void **head)
         do {
             void *obj = slab_take(c, s);
             link_set(obj, list); /* thread-cache lists link through word 0 */
+            /* Free until tcache_pop hands it out: marked so, like every free
+             * object (the same cache line as the link; tcache_pop checks it,
+             * and readers outside the process tell free from allocated by it). */
+            if (c->marker)
+                ((uintptr_t *)obj)[1] = free_marker(obj);
             list = obj;
             got++;
         } while (got < want && s->list == SLAB_ON_PARTIAL);

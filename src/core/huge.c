@@ -13,26 +13,56 @@
  * its own chunk start is user memory; such objects are found through a short
  * list instead of the segment map (rare, and only on the slow path).
  *
- * Freed mappings are kept in a small cache so a program that repeatedly
- * allocates large buffers does not pay mmap, page faults and munmap each time.
+ * Freed mappings are kept for reuse, so a program that keeps allocating
+ * large buffers does not pay mmap, page faults and munmap each time (page
+ * faults dominate: a fresh page costs more than writing it many times).
+ * The budget adapts as glibc's dynamic mmap threshold does: it is twice
+ * the largest object freed so far (up to glibc's 32 MiB ceiling), at least
+ * HUGE_BUDGET_MIN.  A reused mapping is fitted to its new object with
+ * mremap: a larger one gives its excess back when that is more than a
+ * quarter of what is asked, a smaller one grows (in place, or its pages
+ * move), so only the growth is faulted in.  Mappings unused for
+ * HUGE_DECAY_NS go back to the system at the next large allocation or free,
+ * and all of them when the page layer needs a new segment.
+ *
+ * Huge objects of at least 2 MiB are marked MADV_HUGEPAGE (option
+ * huge_pages): one fault per 2 MiB instead of 512.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "base/lock.h"
+#include "base/options.h"
 #include "core/internal.h"
 
 #define HUGE_HEADER align_up(sizeof(struct segment), PAGE_SIZE_MIN)
 #define HUGE_CACHE_SLOTS 8
-#define HUGE_CACHE_BYTES ((size_t)32 << 20)
+#define HUGE_BUDGET_MIN ((size_t)32 << 20)
+#define HUGE_THRESHOLD_MAX ((size_t)32 << 20) /* glibc's DEFAULT_MMAP_THRESHOLD_MAX */
+#define HUGE_DECAY_NS 1000000000ull
+#define THP_SIZE ((size_t)2 << 20)
 
 pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 6 (base/lock.h) */
 struct segment *huge_list;
 _Atomic uint64_t stat_huge_allocs, stat_huge_cache_hits, stat_huge_cache_flushes;
 
-static struct segment *huge_cache[HUGE_CACHE_SLOTS];
-static size_t huge_cache_bytes;
+/* Freed mappings (huge_lock): still marked in the segment map with
+ * inuse == 0, so a second free of their object is reported, not taken
+ * for a foreign pointer. */
+static struct {
+    struct segment *seg;
+    uint64_t freed_at;
+} huge_cache[HUGE_CACHE_SLOTS];
+static size_t huge_cache_bytes, huge_budget = HUGE_BUDGET_MIN;
+
+static uint64_t huge_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static size_t huge_offset(size_t align)
 {
@@ -58,24 +88,112 @@ static void huge_unlink(struct segment *seg)
         seg->next->prev = seg->prev;
 }
 
-/* The smallest cached mapping that holds `size` at `offset` and is at most
- * eight times larger; huge_lock held.  (Trimming the excess was measured:
- * unmapping dirty pages costs more than keeping them with the object.) */
-static struct segment *huge_cache_take(size_t offset, size_t size)
+/* Mappings to give back once huge_lock is released (munmap of dirty
+ * pages is slow; nobody needs to wait for it). */
+struct huge_victims {
+    struct segment *seg[HUGE_CACHE_SLOTS + 1];
+    unsigned n;
+};
+
+static void huge_cache_drop(int i, struct huge_victims *v)
 {
-    int best = -1;
-    for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
-        struct segment *seg = huge_cache[i];
-        if (!seg || seg->map_size < offset + size || seg->map_size / 8 > offset + size)
-            continue;
-        if (best < 0 || seg->map_size < huge_cache[best]->map_size)
-            best = i;
-    }
-    if (best < 0)
-        return NULL;
-    struct segment *seg = huge_cache[best];
-    huge_cache[best] = NULL;
+    struct segment *seg = huge_cache[i].seg;
+    huge_cache[i].seg = NULL;
     huge_cache_bytes -= seg->map_size;
+    segmap_set(seg, false);
+    v->seg[v->n++] = seg;
+}
+
+static void huge_victims_unmap(struct huge_victims *v)
+{
+    for (unsigned i = 0; i < v->n; i++)
+        os_unmap(v->seg[i], v->seg[i]->map_size);
+    v->n = 0;
+}
+
+/* Mappings unused for longer than the decay delay; huge_lock held. */
+static void huge_cache_decay(struct huge_victims *v, uint64_t now)
+{
+    for (int i = 0; i < HUGE_CACHE_SLOTS; i++)
+        if (huge_cache[i].seg && now - huge_cache[i].freed_at > HUGE_DECAY_NS)
+            huge_cache_drop(i, v);
+}
+
+/* The cached mapping to fit to `need` bytes: the smallest that holds it,
+ * else the largest (to grow); huge_lock held. */
+static struct segment *huge_cache_take(size_t need)
+{
+    int best = -1, big = -1;
+    for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
+        struct segment *seg = huge_cache[i].seg;
+        if (!seg)
+            continue;
+        if (seg->map_size >= need && (best < 0 || seg->map_size < huge_cache[best].seg->map_size))
+            best = i;
+        if (big < 0 || seg->map_size > huge_cache[big].seg->map_size)
+            big = i;
+    }
+    int i = best >= 0 ? best : big;
+    if (i < 0)
+        return NULL;
+    struct segment *seg = huge_cache[i].seg;
+    huge_cache[i].seg = NULL;
+    huge_cache_bytes -= seg->map_size;
+    return seg;
+}
+
+/* The whole mapping, header included: a part of it would be a VMA of its
+ * own, and mremap works on one VMA only. */
+static void huge_advise(struct segment *seg)
+{
+    if (opt.huge_pages && seg->map_size >= THP_SIZE)
+        madvise(seg, seg->map_size, MADV_HUGEPAGE);
+}
+
+/* Resizes a mapping with mremap, in place or moved to a new 4 MiB-aligned
+ * range; the segment map follows.  NULL (the mapping unchanged) on
+ * failure. */
+static struct segment *huge_remap(struct segment *seg, size_t new_map)
+{
+    if (mremap(seg, seg->map_size, new_map, 0) == MAP_FAILED) {
+        /* Cannot resize in place: reserve an aligned range and move there. */
+        void *dst = os_map_aligned(new_map, SEG_SIZE);
+        if (!dst ||
+            mremap(seg, seg->map_size, new_map, MREMAP_MAYMOVE | MREMAP_FIXED, dst) == MAP_FAILED) {
+            if (dst)
+                os_unmap(dst, new_map);
+            return NULL;
+        }
+        segmap_set(seg, false);
+        seg = dst;
+        segmap_set(seg, true);
+    }
+    seg->map_size = new_map;
+    return seg;
+}
+
+/* A cached mapping fitted to `map_size`, or NULL. */
+static struct segment *huge_reuse(size_t map_size)
+{
+    struct huge_victims v = {.n = 0};
+    lock(&huge_lock, LOCK_HUGE);
+    huge_cache_decay(&v, huge_now());
+    struct segment *seg = huge_cache_take(map_size);
+    unlock(&huge_lock, LOCK_HUGE);
+    huge_victims_unmap(&v);
+    if (!seg)
+        return NULL;
+    size_t have = seg->map_size;
+    if (have < map_size || have - map_size > map_size / 4) {
+        struct segment *to = huge_remap(seg, map_size);
+        if (!to) {
+            segmap_set(seg, false);
+            os_unmap(seg, seg->map_size);
+            return NULL;
+        }
+        seg = to;
+    }
+    atomic_fetch_add_explicit(&stat_huge_cache_hits, 1, memory_order_relaxed);
     return seg;
 }
 
@@ -93,13 +211,8 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     struct segment *seg = NULL;
     bool fresh = false;
 
-    if (!big_align) {
-        lock(&huge_lock, LOCK_HUGE);
-        seg = huge_cache_take(offset, size);
-        unlock(&huge_lock, LOCK_HUGE);
-        if (seg)
-            atomic_fetch_add_explicit(&stat_huge_cache_hits, 1, memory_order_relaxed);
-    }
+    if (!big_align && offset == HUGE_HEADER)
+        seg = huge_reuse(map_size);
     if (!seg) {
         seg = os_map_aligned(map_size, big_align ? align : SEG_SIZE);
         if (!seg) {
@@ -111,7 +224,9 @@ void *huge_alloc(size_t size, size_t align, bool zero)
         seg->kind = SEG_HUGE;
         seg->big_align = big_align;
         seg->map_size = map_size;
+        huge_advise(seg);
     }
+    size_t zero_len = fresh ? 0 : seg->slabs[0].end - seg->slabs[0].start; /* bytes reused */
     struct slab *s = &seg->slabs[0];
     memset(s, 0, sizeof(*s));
     s->start = (char *)seg + offset;
@@ -120,11 +235,11 @@ void *huge_alloc(size_t size, size_t align, bool zero)
     s->inuse = 1;
     s->bin = NO_BIN;
     seg->huge_size = size;
-    if (fresh)
+    if (fresh || seg->slice_slab[0] != s) /* new, or moved by mremap */
         for (unsigned i = 0; i < SLICES_PER_SEG; i++)
             seg->slice_slab[i] = s;
-    else if (zero)
-        memset(s->start, 0, size);
+    if (zero && zero_len) /* what grew is fresh, already zero */
+        memset(s->start, 0, zero_len < size ? zero_len : size);
 
     lock(&huge_lock, LOCK_HUGE);
     huge_link(seg);
@@ -138,6 +253,7 @@ void *huge_alloc(size_t size, size_t align, bool zero)
 void huge_free(struct slab *s)
 {
     struct segment *seg = segment_of(s);
+    struct huge_victims v = {.n = 0};
     lock(&huge_lock, LOCK_HUGE);
     if (s->inuse == 0) { /* already free: leave it alone */
         unlock(&huge_lock, LOCK_HUGE);
@@ -145,41 +261,40 @@ void huge_free(struct slab *s)
     }
     s->inuse = 0;
     huge_unlink(seg);
-    if (!seg->big_align && seg->map_size <= HUGE_CACHE_BYTES / 4) {
-        /* Evict until it fits, then cache it (still marked in the segment
-         * map, so a stale free finds inuse == 0 instead of a foreign pointer). */
-        for (int i = 0; i < HUGE_CACHE_SLOTS && huge_cache_bytes + seg->map_size > HUGE_CACHE_BYTES;
-             i++) {
-            if (huge_cache[i]) {
-                struct segment *old = huge_cache[i];
-                huge_cache[i] = NULL;
-                huge_cache_bytes -= old->map_size;
-                segmap_set(old, false);
-                os_unmap(old, old->map_size);
+    /* glibc's dynamic threshold: the largest freed object up to 32 MiB,
+     * and twice that kept. */
+    if (seg->map_size <= HUGE_THRESHOLD_MAX && 2 * seg->map_size > huge_budget)
+        huge_budget = 2 * seg->map_size;
+    uint64_t now = huge_now();
+    huge_cache_decay(&v, now);
+    bool keep = !seg->big_align && (size_t)(s->start - (char *)seg) == HUGE_HEADER &&
+                seg->map_size <= huge_budget;
+    if (keep) {
+        /* Oldest out until it fits; it stays marked in the segment map. */
+        int free_slot = -1;
+        for (;;) {
+            int oldest = -1;
+            free_slot = -1;
+            for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
+                if (!huge_cache[i].seg)
+                    free_slot = i;
+                else if (oldest < 0 || huge_cache[i].freed_at < huge_cache[oldest].freed_at)
+                    oldest = i;
             }
+            if (free_slot >= 0 && huge_cache_bytes + seg->map_size <= huge_budget)
+                break;
+            huge_cache_drop(oldest, &v);
         }
-        for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
-            if (!huge_cache[i]) {
-                huge_cache[i] = seg;
-                huge_cache_bytes += seg->map_size;
-                unlock(&huge_lock, LOCK_HUGE);
-                return;
-            }
-        }
-        /* All slots busy: replace the oldest-inserted one (slot 0). */
-        struct segment *old = huge_cache[0];
-        huge_cache_bytes -= old->map_size;
-        segmap_set(old, false);
-        os_unmap(old, old->map_size);
-        huge_cache[0] = seg;
+        huge_cache[free_slot].seg = seg;
+        huge_cache[free_slot].freed_at = now;
         huge_cache_bytes += seg->map_size;
-        unlock(&huge_lock, LOCK_HUGE);
-        return;
-    }
-    if (!seg->big_align)
+    } else if (!seg->big_align) {
         segmap_set(seg, false);
+    }
     unlock(&huge_lock, LOCK_HUGE);
-    os_unmap(seg, seg->map_size);
+    huge_victims_unmap(&v);
+    if (!keep)
+        os_unmap(seg, seg->map_size);
 }
 
 /* Unmaps every cached mapping.  Called when the page layer must grow: a
@@ -187,19 +302,15 @@ void huge_free(struct slab *s)
  * a huge object that has not come back. */
 void huge_cache_flush(void)
 {
+    struct huge_victims v = {.n = 0};
     lock(&huge_lock, LOCK_HUGE);
     if (huge_cache_bytes)
         atomic_fetch_add_explicit(&stat_huge_cache_flushes, 1, memory_order_relaxed);
-    for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
-        struct segment *old = huge_cache[i];
-        if (old) {
-            huge_cache[i] = NULL;
-            segmap_set(old, false);
-            os_unmap(old, old->map_size);
-        }
-    }
-    huge_cache_bytes = 0;
+    for (int i = 0; i < HUGE_CACHE_SLOTS; i++)
+        if (huge_cache[i].seg)
+            huge_cache_drop(i, &v);
     unlock(&huge_lock, LOCK_HUGE);
+    huge_victims_unmap(&v);
 }
 
 size_t huge_usable(const struct slab *s)
@@ -241,21 +352,12 @@ void *huge_realloc(struct slab *s, void *p, size_t size)
     if (new_map < size)
         return NULL;
     lock(&huge_lock, LOCK_HUGE);
-    if (mremap(seg, seg->map_size, new_map, 0) == MAP_FAILED) {
-        /* Cannot resize in place: reserve an aligned range and move there. */
-        void *dst = os_map_aligned(new_map, SEG_SIZE);
-        if (!dst ||
-            mremap(seg, seg->map_size, new_map, MREMAP_MAYMOVE | MREMAP_FIXED, dst) == MAP_FAILED) {
-            unlock(&huge_lock, LOCK_HUGE);
-            if (dst)
-                os_unmap(dst, new_map);
-            return NULL;
-        }
-        segmap_set(seg, false);
-        seg = dst;
-        segmap_set(seg, true);
+    struct segment *to = huge_remap(seg, new_map);
+    if (!to) {
+        unlock(&huge_lock, LOCK_HUGE);
+        return NULL;
     }
-    seg->map_size = new_map;
+    seg = to;
     seg->huge_size = size;
     huge_rebase(seg, offset);
     unlock(&huge_lock, LOCK_HUGE);

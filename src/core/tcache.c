@@ -74,7 +74,8 @@ void *tcache_refill(unsigned cls)
         return NULL;
     uintptr_t next = link_next(head);
     ((uintptr_t *)head)[1] = 0; /* live from here */
-    if (unlikely(next & LINK_BAD)) { /* a batch corrupted in the transfer cache */
+    if (unlikely((next & LINK_BAD) || (next && !segmap_test((void *)next)))) {
+        /* a batch corrupted in the transfer cache */
         harden_report(BUG_FREEPOINTER, c, NULL, head);
         bugs_flush();
         next = 0;
@@ -148,8 +149,13 @@ void tcache_bin_corrupt(unsigned bin, void *obj)
 void *tcache_pop_corrupt(unsigned cls)
 {
     uintptr_t *p = tcache.bins[cls].head;
+    /* The head is ours (tcache_pop's invariant); whether it is a free
+     * object of this class is what the marker said. */
+    bool sound = p[1] == free_marker(p);
     tcache_bin_corrupt(cls, p);
-    p[1] = 0; /* p itself was a sound free object: it is handed out */
+    if (!sound)
+        return tcache_refill(cls); /* never hand out what may not be an object */
+    p[1] = 0; /* p itself was a sound free object, only its link is bad */
     return p;
 }
 

@@ -34,19 +34,27 @@ INTERNAL extern __thread struct tcache tcache;
 INTERNAL void *tcache_pop_corrupt(unsigned cls);
 INTERNAL void tcache_bin_corrupt(unsigned bin, void *obj);
 
-/* Pops an object of class `cls`, or NULL when the bin is empty or its
- * head's link is corrupt (a write after free changed it; the caller's slow
- * path then finds the head still there and calls tcache_pop_corrupt).
- * Word 1 (the free marker) is cleared: the object is live from here.
- * Both failures leave through the same NULL so that the fast path has a
- * single exit to the slow path (a tail call, no stack frame). */
+/* Pops an object of class `cls`, or NULL when the bin is empty or its head
+ * is corrupt (a write after free changed its link or its free marker; the
+ * caller's slow path then finds the head still there and calls
+ * tcache_pop_corrupt).  Invariant: the head of a bin is always memory of
+ * ours (segmap), so reading its two words cannot fault; a next link that
+ * leaves our segments never becomes the head.  The markers of both catch a
+ * link whose low bytes alone were changed (a decoded value that is still
+ * aligned and ours, but not a free object: its word 1 is not its marker)
+ * and a write after free into word 1 of the head.
+ * Word 1 is cleared: the object is live from here.  Every failure leaves
+ * through the same NULL so that the fast path has a single exit to the
+ * slow path (a tail call, no stack frame). */
 static inline void *tcache_pop(unsigned cls)
 {
     struct tbin *b = &tcache.bins[cls];
     uintptr_t *p = b->head;
     if (likely(p)) {
         uintptr_t next = link_next(p);
-        if (likely(!(next & LINK_BAD))) {
+        if (likely(((next & LINK_BAD) | (p[1] ^ free_marker(p))) == 0 &&
+                   (!next || (segmap_test((void *)next) &&
+                              ((uintptr_t *)next)[1] == free_marker((void *)next))))) {
             b->head = (void *)next;
             b->count--;
             p[1] = 0;

@@ -10,10 +10,9 @@
  *   |        |       | [object][slack]              |       |   left
  *   +--------+-------+------------------------------+-------+
  *
- * Sampling pool: one 4 MiB-aligned region made at the first sample (the
- * default rate, one in 20000 allocations, keeps the cost of the two
- * mprotect calls and two stack captures per sample under 2 % even in
- * allocation-bound programs):
+ * Sampling pool: one 4 MiB-aligned region made at the first sample (one
+ * allocation in sample_rate is a candidate, and at most sample_per_sec
+ * candidates a second are taken: see sample_due()):
  *
  *   +-------------------+-------+--------+-------+--------+-------+ ...
  *   | header: segment,  | guard | slot 0 | guard | slot 1 | guard |
@@ -53,29 +52,6 @@
 #define SLACK_BYTE 0xcc
 #define POOL_MAX_SLOTS 500
 #define ALT_STACK_SIZE ((size_t)1 << 20)
-
-enum slot_state { SLOT_UNUSED, SLOT_LIVE, SLOT_FREED };
-
-struct guard_slot {
-    uintptr_t object;
-    uint32_t size;
-    uint8_t state;
-    uint8_t left;   /* against the left guard page */
-    uint8_t family; /* enum alloc_family; FAMILY_ANY (not checked) without debug flags */
-    uint32_t align;
-    struct kmem_cache *cache;
-    char *data; /* first data page */
-    size_t data_len;
-    struct track track[2];
-};
-
-struct pool {
-    uint32_t nslots;
-    uint32_t head, count; /* FIFO of free slot indices */
-    char *data0;          /* data page of slot 0; slot i at data0 + 2*i pages */
-    uint32_t *fifo;
-    struct guard_slot slot[];
-};
 
 bool guard_any;
 pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 7 (base/lock.h) */
@@ -167,17 +143,24 @@ static void guard_map_failed(const char *what)
 /* ---- G caches ---------------------------------------------------------------- */
 
 /* Guarded objects and quarantined mappings, each about four entries of the
- * process's memory map (header, guard, data, guard).  They may take a
- * quarter of vm.max_map_count; the rest stays the program's (and the
- * heap's: at the limit no segment could be mapped either). */
+ * process's memory map (header, guard, data, guard).  They may take at most
+ * a sixteenth of vm.max_map_count, and never more than half of the entries
+ * the process has left: the rest stays the program's (and the heap's: at
+ * the limit no segment could be mapped either, and every malloc would
+ * fail).  The entries in use are counted again every so many guarded
+ * mappings and after any failure. */
+#define GUARD_ENTRIES 4
 static _Atomic long guard_mappings;
+static _Atomic long guard_limit = -1;  /* mappings allowed now; -1: not counted yet */
+static _Atomic long guard_recount_at;  /* recount when guard_mappings reaches it */
+static _Atomic int guard_counting;
 
-static long guard_budget(void)
+static long max_map_count(void)
 {
-    static long budget;
-    if (budget)
-        return budget;
-    long max = 65530; /* the kernel's default */
+    static long max;
+    if (max)
+        return max;
+    long v = 65530; /* the kernel's default */
     int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         char buf[32];
@@ -185,13 +168,67 @@ static long guard_budget(void)
         close(fd);
         if (n > 0) {
             buf[n] = 0;
-            long v = strtol(buf, NULL, 10);
-            if (v > 0)
-                max = v;
+            long r = strtol(buf, NULL, 10);
+            if (r > 0)
+                v = r;
         }
     }
-    budget = max / 16 > 16 ? max / 16 : 16;
-    return budget;
+    max = v;
+    return max;
+}
+
+/* Entries of the memory map in use: the lines of /proc/self/maps (read
+ * without allocating); -1 if it cannot be read. */
+static long maps_in_use(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[16384];
+    long lines = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    close(fd);
+    return n < 0 ? -1 : lines;
+}
+
+static void guard_recount(void)
+{
+    if (atomic_exchange(&guard_counting, 1))
+        return; /* another thread counts */
+    long max = max_map_count(), mine = atomic_load(&guard_mappings);
+    long cap = max / 16 > 16 ? max / 16 : 16;
+    long used = maps_in_use();
+    long limit = cap;
+    if (used >= 0) {
+        long reserve = max / 64 > 64 ? max / 64 : 64;
+        long left = max - used - reserve; /* entries the process still has */
+        long allowed = mine + (left > 0 ? left / 2 / GUARD_ENTRIES : 0);
+        if (left <= 0)
+            allowed = mine + left / GUARD_ENTRIES; /* below the reserve: give back */
+        if (allowed < limit)
+            limit = allowed > 0 ? allowed : 0;
+    }
+    atomic_store(&guard_limit, limit);
+    long step = limit / 8 > 16 ? limit / 8 : 16;
+    atomic_store(&guard_recount_at, mine + step);
+    atomic_store(&guard_counting, 0);
+}
+
+/* After a failing mmap or mprotect: count again before the next one. */
+static void guard_recount_soon(void)
+{
+    atomic_store(&guard_recount_at, 0);
+}
+
+static long guard_budget(void)
+{
+    if (atomic_load(&guard_limit) < 0 ||
+        atomic_load(&guard_mappings) >= atomic_load(&guard_recount_at))
+        guard_recount();
+    return atomic_load(&guard_limit);
 }
 
 static void unmap_guarded(struct segment *seg)
@@ -225,8 +262,9 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
     if (!guard_room()) {
         static _Atomic int said;
         if (!atomic_exchange(&said, 1))
-            options_warn("guard pages: as many guarded objects live as a quarter of "
-                         "vm.max_map_count allows; objects go unguarded until some are freed");
+            options_warn("guard pages: as many guarded objects live as vm.max_map_count and "
+                         "the process's own mappings leave room for; objects go unguarded "
+                         "until some are freed");
         return NULL;
     }
     size_t data_len = align_up(size ? size : 1, GPAGE);
@@ -235,6 +273,7 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
     set_track(&alloc);
     struct segment *seg = os_map_aligned(map, SEG_SIZE);
     if (!seg) {
+        guard_recount_soon();
         guard_map_failed("mapping a guarded object");
         return NULL;
     }
@@ -244,6 +283,7 @@ void *guard_alloc(struct kmem_cache *c, size_t size)
         mprotect(guard_lo + GPAGE + data_len, GPAGE, PROT_NONE) != 0) {
         os_unmap(seg, map);
         atomic_fetch_sub(&guard_mappings, 1);
+        guard_recount_soon();
         guard_map_failed("protecting a guard page");
         return NULL;
     }
@@ -356,11 +396,44 @@ static struct guard_slot *pool_slot_at(uintptr_t addr, uint32_t *index)
     return &pool->slot[i];
 }
 
+/* The sampling budget: at most sample_per_sec samples a second on average,
+ * in bursts of up to SAMPLE_BURST, for the whole process.  A sample costs
+ * two page-protection changes (each takes the address-space lock for
+ * writing and, with threads on other CPUs, shoots down their TLBs) and two
+ * stack captures: bounding their number per second bounds their cost,
+ * whatever the allocation rate and the number of threads.  The countdown
+ * in the front end still decides which allocation is a candidate (one in
+ * sample_rate); this only says whether the candidate is taken.
+ *
+ * A generic cell rate algorithm over one atomic word, no lock: `credit`
+ * is the time at which the budget would be spent at the average rate;
+ * a sample is due when it lies at least one gap in the past, and it is
+ * never further back than a burst. */
+static _Atomic uint64_t sample_credit;
+
+static bool sample_due(void)
+{
+    if (opt.sample_per_sec <= 0)
+        return true;
+    uint64_t gap = 1000000000ull / (uint64_t)opt.sample_per_sec;
+    uint64_t burst = gap * SAMPLE_BURST;
+    uint64_t now = track_now();
+    uint64_t t = atomic_load_explicit(&sample_credit, memory_order_relaxed);
+    for (;;) {
+        uint64_t base = now > burst && t < now - burst ? now - burst : t;
+        if (base + gap > now)
+            return false;
+        if (atomic_compare_exchange_weak_explicit(&sample_credit, &t, base + gap,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return true;
+    }
+}
+
 void *sample_alloc(size_t size, size_t align)
 {
     /* A report's own allocations never take pool slots (the faulting one
      * among them would be opened again). */
-    if (!size || size > GPAGE || align > GPAGE || report_depth)
+    if (!size || size > GPAGE || align > GPAGE || report_depth || !sample_due())
         return NULL;
     struct track alloc;
     set_track(&alloc);
@@ -517,9 +590,12 @@ void guard_free(struct slab *s, void *p, enum alloc_family family, size_t size)
         sl->track[TRACK_FREE] = freed;
         sl->state = SLOT_FREED;
         mprotect(sl->data, sl->data_len, PROT_NONE);
-        madvise(sl->data, sl->data_len, MADV_DONTNEED); /* inaccessible: no need to keep it */
         struct segment *seg = segment_of(s);
         if (seg->kind == SEG_GUARD) {
+            /* Inaccessible until unmapped: no need to keep the pages.  (A
+             * pool slot is one page, kept for its next object: giving it
+             * back would be one more TLB shootdown per sample.) */
+            madvise(sl->data, sl->data_len, MADV_DONTNEED);
             seg->slabs[0].inuse = 0;
             __atomic_sub_fetch(&sl->cache->nr_guard_live, 1, __ATOMIC_RELAXED);
             quarantine_mapping(seg);

@@ -16,6 +16,33 @@
 #include "core/internal.h"
 #include "debug/debug.h"
 
+/* The header of a guarded object (G) or a sampling pool slot, behind the
+ * segment header of its mapping (G) or in the pool's slot table. */
+enum slot_state { SLOT_UNUSED, SLOT_LIVE, SLOT_FREED };
+
+struct guard_slot {
+    uintptr_t object;
+    uint32_t size;
+    uint8_t state;
+    uint8_t left;   /* against the left guard page */
+    uint8_t family; /* enum alloc_family; FAMILY_ANY (not checked) without debug flags */
+    uint32_t align;
+    struct kmem_cache *cache;
+    char *data; /* first data page */
+    size_t data_len;
+    struct track track[2];
+};
+
+/* The sampling pool's header, behind its segment header (guard.c draws
+ * the pool); readers outside the process find the slots through it. */
+struct pool {
+    uint32_t nslots;
+    uint32_t head, count; /* FIFO of free slot indices */
+    char *data0;          /* data page of slot 0; slot i at data0 + 2*i pages */
+    uint32_t *fifo;
+    struct guard_slot slot[];
+};
+
 /* An object of a G cache (`size` as asked), or NULL when guarded memory
  * cannot be had now (the caller then allocates an ordinary debug object). */
 INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);

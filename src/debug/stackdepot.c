@@ -29,17 +29,9 @@
 #define DEPOT_ARENA ((size_t)64 << 20) /* bound on the memory stacks may take */
 #define DEPOT_CHUNK ((size_t)1 << 20)
 
-struct depot_record {
-    uint32_t next; /* handle of the next record in the bucket */
-    uint32_t hash;
-    uint32_t nframes;
-    uint32_t pad;
-    uintptr_t frames[];
-};
-
 static _Atomic uint32_t depot_buckets[DEPOT_BUCKETS];
-static char *depot_arena;             /* reserved once, committed by chunks */
-static _Atomic size_t depot_used = 8; /* offset 0 is handle 0: "no stack" */
+char *depot_arena; /* reserved once, committed by chunks */
+_Atomic size_t depot_used = 8; /* offset 0 is handle 0: "no stack" */
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 8 (base/lock.h) */
 /* Stacks are captured only once stack_unwinder_init() ran (allocations
  * made before the library constructor get none).  With glibc's

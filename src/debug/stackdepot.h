@@ -7,6 +7,7 @@
 #define SLABDBG_DEBUG_STACKDEPOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/internal.h"
@@ -14,6 +15,18 @@
 #define STACK_MAX_FRAMES 64
 
 typedef uint32_t depot_handle_t; /* 0: no stack */
+
+/* A stack in the depot, at depot_arena + handle * 8 (a reader outside the
+ * process finds both through slabdbg_root). */
+struct depot_record {
+    uint32_t next; /* handle of the next record in the bucket */
+    uint32_t hash;
+    uint32_t nframes;
+    uint32_t pad;
+    uintptr_t frames[];
+};
+INTERNAL extern char *depot_arena;
+INTERNAL extern _Atomic size_t depot_used;
 
 /* Captures the calling thread's stack, skipping slabdbg's own frames;
  * returns the number of frames (at most `max`). */

@@ -23,7 +23,6 @@ INTERNAL size_t object_usable_size(const void *p);
  * size of a sized delete, SIZE_UNKNOWN otherwise. */
 INTERNAL void *family_alloc(size_t n, size_t align, enum alloc_family family);
 INTERNAL void family_free(void *p, enum alloc_family family, size_t size);
-INTERNAL void *realloc_foreign(void *p, size_t n);
 INTERNAL extern struct kmem_cache kmem_cache_cache;
 
 /* Signals (front/signals.c): the fault handler and its interpositions. */

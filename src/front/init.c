@@ -19,6 +19,7 @@
 #include "base/unwind.h"
 #include "core/tcache.h"
 #include "debug/debug.h"
+#include "debug/leaks.h"
 #include "debug/guard.h"
 #include "front/front.h"
 #include "core/arena.h"
@@ -30,30 +31,6 @@
 
 _Atomic int init_done;
 static _Atomic int init_started;
-
-/* For tools that inspect a process or core dump from outside: a well-known
- * root from which every allocator structure can be found. */
-struct slabdbg_root {
-    uint64_t magic;
-    uint32_t version;
-    uint32_t nr_kmalloc;
-    struct kmem_cache *kmalloc_caches;
-    struct kmem_cache **cache_list;
-    struct segment **segment_list;
-    struct segment **huge_list;
-    uint64_t seg_size, slice_size;
-};
-EXPORT const struct slabdbg_root slabdbg_root = {
-    .magic = 0x746f6f7262616c73ull, /* "slabroot" */
-    .version = 1,
-    .nr_kmalloc = NR_KMALLOC,
-    .kmalloc_caches = kmalloc_caches,
-    .cache_list = &cache_list,
-    .segment_list = &segment_list,
-    .huge_list = &huge_list,
-    .seg_size = SEG_SIZE,
-    .slice_size = SLICE_SIZE,
-};
 
 /* fork(): every lock of the library, in the order of base/lock.h. */
 static void fork_all(enum fork_phase phase)
@@ -236,9 +213,13 @@ __attribute__((destructor)) static void slabdbg_destructor(void)
     if (opt.verbose)
         banner_exit();
     int fd = out_open_dest(opt.stats);
-    if (fd < 0)
-        return;
-    slabdbg_print_stats(fd);
-    if (fd > 2)
-        close(fd);
+    if (fd >= 0) {
+        slabdbg_print_stats(fd);
+        if (fd > 2)
+            close(fd);
+    }
+    /* Last: our destructor runs after those of the libraries loaded after
+     * us, so what they free at exit is not reported. */
+    if (opt.leaks && leaks_check_at_exit(2) && opt.leak_exitcode)
+        _exit((int)opt.leak_exitcode);
 }

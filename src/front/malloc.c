@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/arena.h"
@@ -221,8 +220,15 @@ static void *realloc_any(void *p, size_t n)
 {
     struct slab *s = slab_lookup(p);
     if (unlikely(!s)) {
+        /* Not ours, or no longer: a block of another allocator, or one
+         * freed whose slab or mapping went back to the system.  Its size
+         * is unknown and its memory may be gone: reported as free() would
+         * report it, left alone, and refused (glibc aborts with
+         * "realloc(): invalid pointer"). */
         atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
-        return realloc_foreign(p, n);
+        debug_foreign_free(p);
+        errno = EINVAL;
+        return NULL;
     }
     size_t old;
     enum seg_kind kind = segment_of(s)->kind;
@@ -432,25 +438,3 @@ EXPORT int slabdbg_owns(const void *p)
     return p && slab_lookup(p) != NULL;
 }
 
-/* realloc() of a pointer that is not ours: its size is unknown, so copy up to
- * `n` bytes, stopping at the first unreadable page (process_vm_readv reports
- * a fault instead of raising it), and leave the old block alone. */
-void *realloc_foreign(void *p, size_t n)
-{
-    char *q = alloc_any(n);
-    if (!q)
-        return NULL;
-    pid_t self = getpid();
-    size_t done = 0;
-    while (done < n) {
-        uintptr_t src = (uintptr_t)p + done;
-        size_t chunk = PAGE_SIZE_MIN - (src & (PAGE_SIZE_MIN - 1));
-        if (chunk > n - done)
-            chunk = n - done;
-        struct iovec local = {q + done, chunk}, remote = {(void *)src, chunk};
-        if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
-            break;
-        done += chunk;
-    }
-    return q;
-}

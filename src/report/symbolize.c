@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/lock.h"
@@ -371,6 +373,45 @@ static bool libdw_refused(void)
     return v && v[0] && strcmp(v, "0") != 0;
 }
 
+/* The files libdw keeps open (a module's ELF file, its debug file) are the
+ * program's business as much as ours: its descriptors must not change under
+ * it.  Each is moved above the low numbers a program counts on (the next
+ * open() returning 3, a loop over the first few), close-on-exec so that no
+ * child inherits it. */
+static int fd_aside(int fd)
+{
+    if (fd < 0)
+        return fd;
+    struct rlimit rl;
+    int base = 512;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < 2 * (rlim_t)base)
+        base = (int)(rl.rlim_cur / 2);
+    int high = fd < base ? fcntl(fd, F_DUPFD_CLOEXEC, base) : -1;
+    if (high < 0) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return fd;
+    }
+    close(fd);
+    return high;
+}
+
+static int find_elf_aside(Dwfl_Module *mod, void **userdata, const char *modname,
+                          Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+    return fd_aside(dw.proc_find_elf(mod, userdata, modname, base, file_name, elfp));
+}
+
+static int find_debuginfo_aside(Dwfl_Module *mod, void **userdata, const char *modname,
+                                Dwarf_Addr base, const char *file_name,
+                                const char *debuglink_file, GElf_Word debuglink_crc,
+                                char **debuginfo_file_name)
+{
+    return fd_aside(dw.build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                               debuglink_file, debuglink_crc,
+                                               debuginfo_file_name));
+}
+
 static void dw_start(void)
 {
     void *h = libdw_refused() ? NULL : dlopen("libdw.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -387,13 +428,13 @@ static void dw_start(void)
         dw_off(why);
         return;
     }
-    dwfl_callbacks.find_elf = dw.proc_find_elf;
+    dwfl_callbacks.find_elf = find_elf_aside;
     /* Separate debug information by build-id only (/usr/lib/debug/.build-id,
      * where distributions put it).  Not the standard callback: when that
      * finds nothing it loads libdebuginfod, whose dependencies' constructors
      * take the C library's locale lock; a report made from inside setlocale
      * (which allocates under that lock) would then corrupt it. */
-    dwfl_callbacks.find_debuginfo = dw.build_id_find_debuginfo;
+    dwfl_callbacks.find_debuginfo = find_debuginfo_aside;
     dwfl_callbacks.debuginfo_path = &debuginfo_path;
     dwfl = dw.begin(&dwfl_callbacks);
     if (!dwfl) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyze/analyze.h"
+#include "inspect/inspect.h"
 #include "model.h"
 #include "tools/tools.h"
 
@@ -16,6 +17,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: slabdbg explain [FILE|-]... [--json] [--binary ELF] [--type NAME[+NAME...]]\n"
             "                       [--btf FILE] [--src DIR]\n"
+            "       slabdbg explain --core CORE [--exe PROGRAM] [--json] [--binary ELF] [--type ...]\n"
+            "                       [--src DIR]\n"
             "\n"
             "Reads memory-error reports, kernel oopses and crash(8) \"rd\" dumps from the files\n"
             "(standard input if none or '-'), with or without syslog, journal, dmesg or mail\n"
@@ -35,6 +38,14 @@ static void usage(FILE *f)
             "Kernel poison values (0x6b..., LIST_POISON1/2, red zones), KASAN shadow\n"
             "addresses and ASCII text in pointers are named.\n"
             "\n"
+            "  --core CORE        a core file of a program that ran under slabdbg (no debug\n"
+            "                     flag needed): the faulting instruction and the register\n"
+            "                     that held the bad address, where that value was loaded\n"
+            "                     from, the heap object it lies in (cache, offset, state,\n"
+            "                     tracks with U), its bytes and its previous type, the\n"
+            "                     field and the constant (with --src)\n"
+            "  --exe PROGRAM      the program of the core, when the core's path does not\n"
+            "                     lead to it (also the --binary for types by default)\n"
             "  --json             one JSON object instead of text\n"
             "  --binary ELF       the program (or vmlinux) with DWARF: name the field at the\n"
             "                     stray offset\n"
@@ -72,9 +83,12 @@ int cmd_explain(int argc, char **argv)
                                              {"type", required_argument, NULL, 't'},
                                              {"btf", required_argument, NULL, 'B'},
                                              {"src", required_argument, NULL, 's'},
+                                             {"core", required_argument, NULL, 'c'},
+                                             {"exe", required_argument, NULL, 'e'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct explain_opts opts = {0};
+    const char *core = NULL, *exe = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hj", longopts, NULL)) != -1) {
@@ -94,6 +108,12 @@ int cmd_explain(int argc, char **argv)
         case 's':
             opts.src = optarg;
             break;
+        case 'c':
+            core = optarg;
+            break;
+        case 'e':
+            exe = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -102,9 +122,20 @@ int cmd_explain(int argc, char **argv)
             return 2;
         }
     }
-    if (opts.type && !opts.binary && !opts.btf) {
+    if (opts.type && !opts.binary && !opts.btf && !core) {
         fprintf(stderr, "slabdbg explain: --type needs --binary or --btf\n");
         return 2;
+    }
+    if (exe && !core) {
+        fprintf(stderr, "slabdbg explain: --exe goes with --core\n");
+        return 2;
+    }
+    if (core) {
+        if (optind != argc) {
+            fprintf(stderr, "slabdbg explain: --core takes no report files\n");
+            return 2;
+        }
+        return inspect_explain_core(core, exe, &opts);
     }
     const char *names[EX_INPUTS_MAX];
     FILE *ins[EX_INPUTS_MAX];

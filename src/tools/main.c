@@ -13,6 +13,12 @@ static const struct command {
     {"run", cmd_run, "run a program with the slabdbg allocator preloaded"},
     {"explain", cmd_explain, "explain SLUB reports, kernel oopses and crash dumps"},
     {"triage", cmd_triage, "group reports from many processes and hosts by signature"},
+    {"whatis", cmd_inspect, "what an address is in a process's or a core's heap"},
+    {"slabinfo", cmd_inspect, "per-cache statistics of a process or a core"},
+    {"validate", cmd_inspect, "check every debugged object of a process or a core"},
+    {"alloc_traces", cmd_inspect, "live objects by allocation stack (process or core)"},
+    {"free_traces", cmd_inspect, "live objects by free stack (process or core)"},
+    {"leaks", cmd_inspect, "unreachable objects of a process or a core"},
 };
 
 static void usage(FILE *f)
@@ -20,7 +26,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: slabdbg COMMAND [ARGS...]\n"
                "       slabdbg --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'slabdbg COMMAND --help' describes a command.\n");
 }
 

@@ -583,6 +583,53 @@ def t_traces_at_exit():
     check("BUG " not in p.stderr, "a report: %r" % p.stderr[:300])
 
 
+def t_descriptors():
+    # A correct program sees the descriptors it would see without slabdbg,
+    # in every mode (the stack unwinder opens nothing; sampling, guard
+    # mode and the debug checks neither).
+    base = run([prog("fd_list")], preload=False)
+    want = facts(base.stdout)
+    check(want.get("fds") == "0,1,2", "without slabdbg fd_list sees %r" % want.get("fds"))
+    for slabdbg, options in ((None, None), ("FZPU", None), ("U", None), ("G", None),
+                             (None, "sample_rate=1")):
+        p = run([prog("fd_list")], slabdbg=slabdbg, options=options,
+                sampling=None if options else "sample_rate=0")
+        got = facts(p.stdout)
+        for key in ("fds", "inheritable", "next_open"):
+            check(got.get(key) == want.get(key), "SLABDBG=%s %s: %s=%r, without slabdbg %r"
+                  % (slabdbg, options or "", key, got.get(key), want.get(key)))
+        check("BUG " not in p.stderr, "a report from fd_list's correct work")
+    # After a report the symbolizer keeps files open: above the low numbers,
+    # close-on-exec, and the program's next open() is what it would be.
+    p = run([prog("fd_list"), "report"], slabdbg="FZPU")
+    got = facts(p.stdout)
+    check("BUG " in p.stderr, "no report of the overflow")
+    extra = [int(x) for x in got.get("fds", "").split(",") if x and int(x) > 2]
+    check(all(x >= 256 for x in extra), "descriptors slabdbg opened in the low numbers: %r"
+          % extra)
+    check(got.get("inheritable") == "0,1,2", "descriptors a child would inherit: %r"
+          % got.get("inheritable"))
+    check(got.get("next_open") == "3", "the next open() after a report returned %r"
+          % got.get("next_open"))
+
+
+def t_map_pressure():
+    # Guard mode near vm.max_map_count: the program has taken all but 200
+    # entries of its memory map; guarded objects leave it (and the heap)
+    # its room, so every malloc succeeds, and it is said once.
+    for slabdbg in ("G", "G,kmalloc-64", "FZPUG"):
+        p = run([prog("map_pressure")], slabdbg=slabdbg)
+        f = facts(p.stdout)
+        check(p.returncode == 0 and "done" in p.stdout.split(),
+              "SLABDBG=%s: map_pressure exited %d" % (slabdbg, p.returncode))
+        check(f.get("failed") == "0", "SLABDBG=%s: %s of %s mallocs failed near the map limit"
+              % (slabdbg, f.get("failed"), f.get("allocs")))
+        said = [l for l in p.stderr.splitlines() if l.startswith("slabdbg: guard pages")]
+        check(len(said) == 1, "SLABDBG=%s: %d lines about guard pages, expected one: %r"
+              % (slabdbg, len(said), said[:3]))
+        check("BUG " not in p.stderr, "SLABDBG=%s: a report near the map limit" % slabdbg)
+
+
 # ---- verbose, color, the summary block, JSON strings --------------------------------------
 
 def t_verbose():

@@ -65,6 +65,7 @@ has libslabdbg-dev usr/share/man/man3/slabdbg.3.gz
 has slabdbg usr/bin/slabdbg
 has slabdbg usr/share/man/man1/slabdbg-run.1.gz
 has slabdbg usr/share/man/man1/slabdbg-triage.1.gz
+has slabdbg usr/share/man/man1/slabdbg-inspect.1.gz
 has slabdbg usr/share/man/man7/slabdbg.7.gz
 echo "packages: libslabdbg0, libslabdbg-dev, slabdbg"
 

@@ -29,7 +29,7 @@ make -s -C "$SRC_DIR" -o build install BUILD="$BUILD_DIR" PREFIX=/usr DESTDIR="$
 LIB=$ROOT/usr/lib
 for f in bin/slabdbg include/slabdbg.h "lib/libslabdbg.so.$VERSION" lib/pkgconfig/slabdbg.pc \
     share/man/man1/slabdbg.1 share/man/man1/slabdbg-run.1 share/man/man1/slabdbg-explain.1 \
-    share/man/man1/slabdbg-triage.1 \
+    share/man/man1/slabdbg-triage.1 share/man/man1/slabdbg-inspect.1 \
     share/man/man3/slabdbg.3 share/man/man7/slabdbg.7; do
     [ -f "$ROOT/usr/$f" ] || fail "make install did not install usr/$f"
 done

@@ -158,7 +158,9 @@ static void resolve_address(const struct ex_oops *o, struct ex_oops_view *v)
         v->range_lo = o->kasan_lo;
         v->range_hi = o->kasan_hi;
     }
-    bool gpf = !strcmp(o->kind, "general protection fault");
+    /* A user-space fault with no address (from a core) reads like a GPF:
+     * the decoded instruction and the registers give the address. */
+    bool gpf = !strcmp(o->kind, "general protection fault") || !strcmp(o->kind, "segmentation fault");
     if ((v->bad_pc = bad_pc(o))) {
         v->has_fault_addr = true;
         v->fault_addr = o->has_header_addr ? o->header_addr : o->pc.addr;

@@ -2,7 +2,8 @@
  * The offset and value to look up in types and sources: the first report
  * with a known offset in its object (the stray write of a SLUB report, the
  * access of a KASAN, KFENCE or guard report), else a crash dump word equal
- * to an oops' fault address.  A dump also gives the object's bytes, by
+ * to an oops' fault address or to the bad pointer the faulting instruction
+ * used (its base register).  A dump also gives the object's bytes, by
  * which candidate types are ranked.
  */
 #include <inttypes.h>
@@ -68,8 +69,11 @@ static void pick_target(struct ex_analysis *a)
         if (!t->has) {
             for (int o = 0; o < m->noopses && !t->has; o++)
                 for (int i = 0; i < dp->nwords && !t->has; i++)
-                    if (a->views[o].has_fault_addr && dp->words[i].known &&
-                        dp->words[i].value == a->views[o].fault_addr) {
+                    if (dp->words[i].known &&
+                        ((a->views[o].has_fault_addr &&
+                          dp->words[i].value == a->views[o].fault_addr) ||
+                         (a->views[o].has_base_value && a->views[o].base_value &&
+                          dp->words[i].value == a->views[o].base_value))) {
                         t->has = true;
                         t->off = (int64_t)i * 8;
                         t->length = 8;
@@ -146,6 +150,11 @@ void ex_run_types(struct ex_analysis *a)
     if (!o->type) {
         const char *hints[24];
         int nhints = track_hints(t->report, hints, 24);
+        /* No tracks: the functions the object's words point to (a dump
+         * from a core names them) tell of its previous type as well. */
+        for (int i = 0; !nhints && t->dump && i < t->dump->nwords; i++)
+            if (t->dump->words[i].sym[0])
+                hint_add(hints, &nhints, 24, t->dump->words[i].sym);
         if (nhints)
             tr->ncands = types_rank_hinted(ty, (size_t)t->object_size, t->bytes, t->nbytes,
                                            t->object_addr, dump_func_name, (void *)t->dump, hints,
