@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -139,6 +140,18 @@ int out_open_syslog(void)
         return -1;
     }
     return fd;
+}
+
+void out_program(char *buf, size_t size)
+{
+    const char *name = program_invocation_short_name;
+    if (!name || !*name) {
+        out_comm(buf, size);
+        return;
+    }
+    size_t n = strnlen(name, size - 1);
+    memcpy(buf, name, n);
+    buf[n] = 0;
 }
 
 void out_comm(char *buf, size_t size)

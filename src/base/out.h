@@ -43,6 +43,9 @@ INTERNAL int out_open_dest(const char *value);
 INTERNAL void out_dest_path(const char *value, char *path, size_t size);
 /* This process's name (/proc/self/comm), "" if unknown. */
 INTERNAL void out_comm(char *buf, size_t size);
+/* This program's name, whole (comm is cut at 15 bytes): the last part of
+ * argv[0], or comm when there is none. */
+INTERNAL void out_program(char *buf, size_t size);
 /* A datagram socket connected to the system log (/dev/log), or -1. */
 INTERNAL int out_open_syslog(void);
 

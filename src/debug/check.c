@@ -410,6 +410,10 @@ static void not_freed(enum bug_kind kind, struct kmem_cache *c, struct slab *s, 
 void debug_set_family(void *p, enum alloc_family family)
 {
     struct slab *s = slab_lookup(p);
+    if (s && (segment_of(s)->kind == SEG_GUARD || segment_of(s)->kind == SEG_POOL)) {
+        guard_set_family(s, p, family);
+        return;
+    }
     struct kmem_cache *c = s ? s->cache : NULL;
     if (!c || !c->debug || segment_of(s)->kind != SEG_SLABS || !debug_valid_object(c, s, p))
         return;
@@ -466,7 +470,7 @@ void debug_free_as(struct kmem_cache *c, struct slab *s, void *p, enum alloc_fam
                    size_t size)
 {
     if (segment_of(s)->kind != SEG_SLABS) {
-        guard_free(s, p);
+        guard_free(s, p, family, size);
         return;
     }
     struct stack_snap st;

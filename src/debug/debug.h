@@ -136,7 +136,9 @@ INTERNAL bool debug_check_object(struct kmem_cache *c, struct slab *s, uint8_t *
 INTERNAL bool debug_valid_object(const struct kmem_cache *c, const struct slab *s, const void *p);
 /* kmem_cache_destroy: reports the live objects left; returns their number. */
 INTERNAL unsigned debug_objects_remaining(struct kmem_cache *c);
-INTERNAL int debug_validate_all(void);
+/* Validates every debugged cache; `why` names the check in the reports'
+ * summaries ("the check of every object at exit"). */
+INTERNAL int debug_validate_all(const char *why);
 INTERNAL void debug_fork_child(void);
 /* Checks every object of an empty slab about to be given back (F); cache
  * lock held, findings flushed by the caller. */

@@ -104,6 +104,9 @@ static void slot_place(struct guard_slot *sl, size_t n, size_t align, bool left,
     sl->object = (uintptr_t)(left ? sl->data : sl->data + sl->data_len - need);
     sl->size = (uint32_t)n;
     sl->state = SLOT_LIVE;
+    /* Families are recorded (debug_set_family) only in the debug modes;
+     * a sampled object of a program without flags is never checked. */
+    sl->family = debug_any ? FAMILY_MALLOC : FAMILY_ANY;
     /* The slack inside the data pages: before a right-placed object only the
      * bytes up to the guard page matter (those after it). */
     char *end = (char *)sl->object + n;
@@ -524,7 +527,39 @@ static void check_slack(struct guard_slot *sl)
     }
 }
 
-void guard_free(struct slab *s, void *p)
+void guard_set_family(struct slab *s, const void *p, enum alloc_family family)
+{
+    lock(&guard_lock, LOCK_GUARD);
+    struct guard_slot *sl = slot_of(s, p);
+    if (sl && sl->state == SLOT_LIVE && sl->object == (uintptr_t)p)
+        sl->family = (uint8_t)family;
+    unlock(&guard_lock, LOCK_GUARD);
+}
+
+/* A free through another family than the allocation's, or a sized delete
+ * of another size (debug/check.c words it; the object goes all the same). */
+static void check_family(struct guard_slot *sl, enum alloc_family family, size_t size)
+{
+    bool wrong_family = family != FAMILY_ANY && sl->family != FAMILY_ANY && sl->family != family;
+    bool wrong_size = !wrong_family && sl->family != FAMILY_ANY && size != SIZE_UNKNOWN &&
+                      size != sl->size;
+    if (!wrong_family && !wrong_size)
+        return;
+    struct bug *b = bug_new(wrong_family ? BUG_ALLOC_MISMATCH : BUG_SIZE_MISMATCH,
+                            sl->cache ? sl->cache->name : "kmalloc");
+    if (!b)
+        return;
+    b->ptr = sl->object;
+    b->alloc_family = sl->family;
+    b->free_family = family;
+    b->found = (long)size;
+    b->should_be = (long)sl->size;
+    b->object_size = b->orig_size = sl->size;
+    b->has_tracks = true;
+    b->track[TRACK_ALLOC] = sl->track[TRACK_ALLOC];
+}
+
+void guard_free(struct slab *s, void *p, enum alloc_family family, size_t size)
 {
     struct track freed;
     set_track(&freed);
@@ -535,6 +570,17 @@ void guard_free(struct slab *s, void *p)
         debug_foreign_free(p);
         return;
     }
+    /* delete of the first element of a new[] array behind its cookie */
+    uintptr_t cookie = (uintptr_t)p - sl->object;
+    if (family == FAMILY_NEW && sl->state == SLOT_LIVE && sl->family == FAMILY_NEW_ARRAY &&
+        (cookie == sizeof(size_t) || cookie == 16)) {
+        check_family(sl, family, SIZE_UNKNOWN);
+        family = FAMILY_ANY; /* reported once */
+        size = SIZE_UNKNOWN;
+        p = (void *)sl->object;
+    }
+    if (sl->state == SLOT_LIVE && (uintptr_t)p == sl->object)
+        check_family(sl, family, size);
     if (sl->state != SLOT_LIVE && (uintptr_t)p == sl->object) {
         report_free_problem(BUG_GUARD_DOUBLE_FREE, sl, p);
     } else if (sl->state != SLOT_LIVE || (uintptr_t)p != sl->object) {

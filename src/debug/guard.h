@@ -24,7 +24,8 @@ struct guard_slot {
     uintptr_t object;
     uint32_t size;
     uint8_t state;
-    uint8_t left; /* against the left guard page */
+    uint8_t left;   /* against the left guard page */
+    uint8_t family; /* enum alloc_family; FAMILY_ANY (not checked) without debug flags */
     uint32_t align;
     struct kmem_cache *cache;
     char *data; /* first data page */
@@ -49,7 +50,9 @@ INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);
  * is busy (the caller then allocates normally). */
 INTERNAL void *sample_alloc(size_t size, size_t align);
 /* free() of an object in a SEG_GUARD or SEG_POOL segment. */
-INTERNAL void guard_free(struct slab *s, void *p);
+INTERNAL void guard_free(struct slab *s, void *p, enum alloc_family family, size_t size);
+/* Records the family of a live guarded or sampled object (operator new). */
+INTERNAL void guard_set_family(struct slab *s, const void *p, enum alloc_family family);
 /* Is p a live guarded object?  Then *size is its requested size. */
 INTERNAL bool guard_usable(struct slab *s, const void *p, size_t *size);
 /* The sampling interval to count down next (a random value around the

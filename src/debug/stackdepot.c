@@ -65,9 +65,38 @@ int pc_is_ours(uintptr_t pc)
     return pc >= own_text_start && pc < own_text_end;
 }
 
+/* The C++ runtime's code (libstdc++), when the program has it: the frames
+ * of its wrappers (std::string's _M_create, the containers' out-of-line
+ * growth, ...) between the program and operator new are not where the
+ * program allocated, so a stack starts at the program's own frame. */
+static uintptr_t cxx_text_start, cxx_text_end;
+
+static int find_cxx_text_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size, (void)arg;
+    const char *slash = strrchr(info->dlpi_name, '/');
+    const char *base = slash ? slash + 1 : info->dlpi_name;
+    if (strncmp(base, "libstdc++.so", 12))
+        return 0;
+    for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            cxx_text_start = info->dlpi_addr + ph->p_vaddr;
+            cxx_text_end = cxx_text_start + ph->p_memsz;
+        }
+    }
+    return 1;
+}
+
+static int pc_is_cxx_runtime(uintptr_t pc)
+{
+    return pc >= cxx_text_start && pc < cxx_text_end;
+}
+
 void stack_unwinder_init(bool fast)
 {
     find_own_text();
+    dl_iterate_phdr(find_cxx_text_cb, NULL);
     use_unwinder = unwind_available(); /* its first call: here, not in malloc */
     if (!use_unwinder && fast) {
         options_warn("this C library has no _dl_find_object (glibc 2.35): stacks are "
@@ -108,6 +137,12 @@ unsigned stack_capture(uintptr_t *frames, unsigned max)
     unsigned i = 0, out = 0;
     while (i < n && pc_is_ours(buf[i]))
         i++;
+    /* then the C++ runtime's, unless the stack is nothing else */
+    unsigned j = i;
+    while (j < n && pc_is_cxx_runtime(buf[j]))
+        j++;
+    if (j < n)
+        i = j;
     for (; i < n && out < max; i++)
         frames[out++] = buf[i];
     return out;

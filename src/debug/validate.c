@@ -122,11 +122,15 @@ static void validate_cache(struct kmem_cache *c, void *arg)
     bugs_flush();
 }
 
-int debug_validate_all(void)
+int debug_validate_all(const char *why)
 {
     int errors = 0;
-    if (debug_any)
-        for_each_debug_cache(validate_cache, &errors);
+    if (!debug_any)
+        return 0;
+    const char *outer = bug_context;
+    bug_context = why;
+    for_each_debug_cache(validate_cache, &errors);
+    bug_context = outer;
     return errors;
 }
 

@@ -132,7 +132,7 @@ static void *validate_thread(void *arg)
     (void)arg;
     char c;
     while (read(validate_pipe[0], &c, 1) > 0 || errno == EINTR) {
-        int errors = debug_validate_all();
+        int errors = debug_validate_all("the check of every object on validate_signal");
         struct out o;
         out_init(&o, 2);
         out_str(&o, "slabdbg: validate: ");
@@ -205,7 +205,7 @@ __attribute__((destructor)) static void slabdbg_destructor(void)
 {
     if (debug_any) {
         if (opt.validate_at_exit)
-            debug_validate_all();
+            debug_validate_all("the check of every object at exit");
         if (opt.traces_at_exit)
             debug_print_traces(2);
         slub_debug_warn_unmatched(&slub_debug, options_warn);

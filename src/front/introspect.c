@@ -19,7 +19,7 @@
 EXPORT int slabdbg_validate(void)
 {
     slabdbg_ensure_init();
-    return debug_validate_all();
+    return debug_validate_all("slabdbg_validate()");
 }
 
 EXPORT void slabdbg_print_traces(int fd)

@@ -85,11 +85,11 @@ static void report_now(enum bug_kind kind, struct kmem_cache *c, struct slab *s,
 }
 
 /* free() of a huge object, a guarded one, or of memory in no slab. */
-static void free_special(struct slab *s, void *p)
+static void free_special(struct slab *s, void *p, enum alloc_family family, size_t size)
 {
     struct segment *seg = segment_of(s);
     if (seg->kind == SEG_GUARD || seg->kind == SEG_POOL) {
-        guard_free(s, p);
+        guard_free(s, p, family, size);
     } else if (seg->kind == SEG_ARENA) {
         arena_free(p);
     } else if (seg->kind == SEG_HUGE && p == s->start) {
@@ -125,7 +125,7 @@ static NOINLINE void free_slow(struct slab *s, void *p, enum alloc_family family
     }
     struct kmem_cache *c = s->cache;
     if (!c || segment_of(s)->kind != SEG_SLABS) {
-        free_special(s, p);
+        free_special(s, p, family, size);
         return;
     }
     if (c->debug) {
@@ -243,7 +243,7 @@ static void *realloc_any(void *p, size_t n)
         }
     } else if (!s->cache) {
         if (p != s->start || !s->inuse) {
-            free_special(s, p); /* reports the misuse */
+            free_special(s, p, FAMILY_ANY, SIZE_UNKNOWN); /* reports the misuse */
             errno = EINVAL;
             return NULL;
         }

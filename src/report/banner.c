@@ -85,8 +85,8 @@ static void out_destinations(struct out *o, const char *text, const char *json)
 
 static void out_process(struct out *o)
 {
-    char comm[64];
-    out_comm(comm, sizeof(comm));
+    char comm[256];
+    out_program(comm, sizeof(comm));
     out_str(o, "pid ");
     out_u64(o, (uint64_t)getpid());
     if (comm[0]) {

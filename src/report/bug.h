@@ -66,11 +66,17 @@ struct bug {
     unsigned nr_listed, nr_remaining;
     uintptr_t listed[BUG_MAX_LISTED];
     struct track listed_alloc[BUG_MAX_LISTED];
+    /* What the finding thread was doing, when not the program's own call
+     * (bug_context): "the check of every object at exit", ... */
+    const char *context;
     /* The stack of the code that found it. */
     unsigned nframes;
     uintptr_t frames[STACK_MAX_FRAMES];
 };
 
+/* What this thread is doing while it may find bugs, for the summaries
+ * (NULL: an allocation or free of the program's). */
+INTERNAL extern __thread const char *bug_context;
 /* A new pending finding of this thread, NULL if too many are pending or
  * this thread is printing a report (nested findings are repaired silently). */
 INTERNAL struct bug *bug_new(enum bug_kind kind, const char *cache);

@@ -38,6 +38,7 @@ struct pending {
 static _Atomic uint64_t reports_made;
 static __thread struct pending *pending;
 static __thread int in_report;
+__thread const char *bug_context;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 2 (base/lock.h) */
 static int log_fd = -2, json_fd = -2, status_fd = -2; /* -2: not opened yet */
 
@@ -66,6 +67,7 @@ struct bug *bug_new(enum bug_kind kind, const char *cache)
     memset(b, 0, offsetof(struct bug, snap));
     b->kind = kind;
     b->cache = cache;
+    b->context = bug_context;
     /* No stack here: this runs under a cache lock, and the unwinder may
      * allocate on first use.  bugs_flush() captures the finder's stack. */
     b->nframes = 0;
@@ -726,8 +728,12 @@ static void summary_bytes(struct out *o, const struct bug *b, uint64_t now)
         out_str(o, "; ");
     }
     out_str(o, "found by ");
-    out_finder_name(o, b);
-    out_str(o, " (Call Trace), which looked at the object after the damage was done");
+    if (b->context) {
+        out_str(o, b->context);
+    } else {
+        out_finder_name(o, b);
+        out_str(o, " (Call Trace), which looked at the object after the damage was done");
+    }
     out_char(o, '\n');
     summary_start(o);
     out_str(o, "the code that wrote is in none of these stacks; SLABDBG=G,");
@@ -1183,8 +1189,8 @@ static void json_origin(struct out *o)
     static char host[256];
     if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
         host[0] = 0;
-    char comm[64];
-    out_comm(comm, sizeof(comm));
+    char comm[256];
+    out_program(comm, sizeof(comm));
     json_key(o, "host");
     json_str(o, host);
     json_key(o, "program");

@@ -18,6 +18,11 @@
 //   clean_failure      std::bad_alloc, the new_handler, nothrow's NULL
 //   throw_through      an exception whose unwinding runs a destructor that
 //                      makes a report: the exception still arrives
+//   string_waf         a write into a std::string's buffer after the string
+//                      was deleted: its tracks name the program's functions,
+//                      not the C++ runtime's (_M_create, _M_mutate, ...)
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -76,6 +81,14 @@ __attribute__((noinline)) void throws_with_guard()
     Guard g{make_int()};
     throw std::runtime_error("through the report");
 }
+
+__attribute__((noinline)) std::string *build_text()
+{
+    std::string *s = new std::string(40, 'x');
+    s->append(400, 'y'); // the buffer grows inside libstdc++
+    return s;
+}
+__attribute__((noinline)) void drop_text(std::string *s) { delete s; }
 
 int handler_calls;
 void counting_handler()
@@ -181,6 +194,13 @@ int main(int argc, char **argv)
         status = clean_pairs();
     } else if (mode == "clean_failure") {
         status = clean_failure();
+    } else if (mode == "string_waf") {
+        std::string *s = build_text();
+        char *raw = &(*s)[0];
+        drop_text(s);
+        raw[10] = 'Z';
+        auto validate = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "slabdbg_validate"));
+        std::printf("validate=%d\n", validate ? validate() : -1);
     } else if (mode == "throw_through") {
         try {
             throws_with_guard();

@@ -9,8 +9,9 @@ allocation and of the free, the allocation site (the caller of operator new,
 demangled: operator new's own frame is never the site), the code that freed
 it (the first frame of the Call Trace), no mangled name in any stack, the
 FIX line, the plain-words summary; and that the program went on (the object
-is freed all the same).  The clean_* modes must report nothing, also in guard
-mode.
+is freed all the same).  Each case runs twice: with SLUB's flags (FZPU) and
+in guard mode (G), whose objects record their family too.  The clean_*
+modes must report nothing, also in guard mode.
 """
 import argparse
 import json
@@ -57,7 +58,12 @@ CASES = {
                       "kmalloc-8", "operator new", "free", "shop::make_int()",
                       "shop::release_with_free(void*)"),
 }
-CLEAN = {"clean_pairs": ["FZPU", "G"], "clean_failure": ["FZPU", "G", None]}
+# (".sampled": every allocation the sampling pool can hold goes there, whose
+# objects are checked in the debug modes and never without them)
+# Tracks past the C++ runtime's wrappers: (kind, what, alloc site, free site)
+SITES = {"string_waf": ("overwritten", "Poison", "shop::build_text", "shop::drop_text")}
+CLEAN = {"clean_pairs": ["FZPU", "G", None, "FZPU.sampled", "None.sampled"],
+         "clean_failure": ["FZPU", "G", None]}
 RULE = "=" * 77
 
 
@@ -73,7 +79,10 @@ def run(args, mode, slabdbg):
     jpath = os.path.join(d, "report.json")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLABDBG")}
     env["LD_PRELOAD"] = args.lib
-    env["SLABDBG_OPTIONS"] = "sample_rate=0:json=" + jpath
+    sampled = slabdbg is not None and slabdbg.endswith(".sampled")
+    if sampled:
+        slabdbg = None if slabdbg == "None.sampled" else slabdbg[:-len(".sampled")]
+    env["SLABDBG_OPTIONS"] = ("sample_rate=1" if sampled else "sample_rate=0") + ":json=" + jpath
     if slabdbg is not None:
         env["SLABDBG"] = slabdbg
     p = subprocess.run([args.prog, mode], env=env, capture_output=True, text=True, timeout=30)
@@ -93,6 +102,21 @@ def check_case(args, mode):
         if not cond:
             fails.append(what)
 
+    if mode in SITES:
+        kind, what, alloc_site, free_site = SITES[mode]
+        p, reports = run(args, mode, "FZPU")
+        check(p.returncode == 0 and "done" in p.stdout.splitlines(), "exit %d" % p.returncode)
+        check(len(reports) == 1, "%d JSON reports, expected 1" % len(reports))
+        if reports:
+            j = reports[0]
+            check(j.get("kind") == kind and j.get("what") == what,
+                  "kind %r what %r" % (j.get("kind"), j.get("what")))
+            for track, site in (("alloc", alloc_site), ("free", free_site)):
+                got = fn(j.get(track, {}).get("function", ""))
+                check(got.startswith(site + "(") or got.startswith(site + "[abi:"),
+                      "%s site %r, expected %s(...)" % (track, got, site))
+        return fails
+
     if mode in CLEAN:
         for slabdbg in CLEAN[mode]:
             p, reports = run(args, mode, slabdbg)
@@ -107,8 +131,20 @@ def check_case(args, mode):
                       "%s: bad_alloc / new_handler / nothrow: %r" % (slabdbg, p.stdout))
         return fails
 
+    for slabdbg in ("FZPU", "G"):
+        fails += ["%s: %s" % (slabdbg, f) for f in check_report(args, mode, slabdbg)]
+    return fails
+
+
+def check_report(args, mode, slabdbg):
+    fails = []
+
+    def check(cond, what):
+        if not cond:
+            fails.append(what)
+
     kind, reason, cache, alloc_with, free_with, site, freer = CASES[mode]
-    p, reports = run(args, mode, "FZPU")
+    p, reports = run(args, mode, slabdbg)
     check(p.returncode == 0 and "done" in p.stdout.splitlines(),
           "the program did not go on: exit %d" % p.returncode)
     check("reports=1" in p.stdout.splitlines(), "reports: %r" % p.stdout)
@@ -167,7 +203,7 @@ def main():
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
     if args.list:
-        print("\n".join(list(CASES) + list(CLEAN)))
+        print("\n".join(list(CASES) + list(SITES) + list(CLEAN)))
         return 0
     fails = check_case(args, args.case)
     for f in fails:

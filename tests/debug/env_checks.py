@@ -640,13 +640,13 @@ def t_verbose():
     lines = p.stderr.splitlines()
     check(p.returncode == 0 and "done" in p.stdout, "program failed: %d" % p.returncode)
     first = lines[0] if lines else ""
-    check(re.match(r"^slabdbg \d+\.\d+\.\d+: pid %d \(write_after_fre\); SLABDBG=FZPU: "
+    check(re.match(r"^slabdbg \d+\.\d+\.\d+: pid %d \(write_after_free\); SLABDBG=FZPU: "
                    r"FZPU on kmalloc-8\.\.kmalloc-\d+; " % p_pid(p, jpath), first) is not None,
           "banner: %r" % first)
     check("; sampling off; reports to stderr; JSON to %s" % jpath in first,
           "banner does not say where reports go: %r" % first)
     last = lines[-1] if lines else ""
-    check(re.match(r"^slabdbg: pid \d+ \(write_after_fre\) exits: 1 report \(1 overwritten\) "
+    check(re.match(r"^slabdbg: pid \d+ \(write_after_free\) exits: 1 report \(1 overwritten\) "
                    r"in stderr; JSON in %s$" % re.escape(jpath), last) is not None,
           "exit line: %r" % last)
     # Without flags: the banner says so and the sampling rate; a clean run

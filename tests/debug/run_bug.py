@@ -433,8 +433,8 @@ def check_report(ck, tag, row, j, block, facts, pid):
              "%s: json signature %r" % (tag, j.get("signature")))
     ck.check(isinstance(j.get("host"), str) and j.get("host") != "",
              "%s: json host %r" % (tag, j.get("host")))
-    ck.check(isinstance(j.get("program"), str) and j.get("program") != "",
-             "%s: json program %r" % (tag, j.get("program")))
+    ck.check(j.get("program") == row["program"],
+             "%s: json program %r, expected %r" % (tag, j.get("program"), row["program"]))
     ck.check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z",
                           str(j.get("time", ""))) is not None,
              "%s: json time %r" % (tag, j.get("time")))

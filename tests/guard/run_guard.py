@@ -587,6 +587,12 @@ def check(ctx, name, case):
     chk.eq("number of BUG lines", len(re.findall(r"^BUG ", res.stderr, re.M)), len(want_reports))
     for i, (rep, want) in enumerate(zip(res.reports, want_reports)):
         check_report(i, rep, want, res, chk)
+    # Each text report ends with the plain-words summary and the explain hint.
+    bugs = len(re.findall(r"^BUG ", res.stderr, re.M))
+    chk.eq("explain hints", len(re.findall(r"^explain: slabdbg explain ", res.stderr, re.M)),
+           bugs)
+    chk.ok("summary lines", len(re.findall(r"^Summary: ", res.stderr, re.M)) >= bugs,
+           "fewer 'Summary: ' lines than reports")
     for pat in case.get("text", []):
         pat = re.sub(r"\{(\w+)\}", lambda m: str(stdout_value(res.stdout, m.group(1))), pat)
         chk.ok("text", re.search(pat, res.stderr, re.M), "no match for %r" % pat)
