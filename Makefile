@@ -17,7 +17,7 @@ build: deps
 
 # The whole test suite (what CI runs).
 check: build
-	ctest --test-dir $(BUILD) --output-on-failure
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 # Installs under PREFIX (staged under DESTDIR when set): the command, the
 # library (libslabdbg.so.0 and its -dev link), the header, slabdbg.pc and the
