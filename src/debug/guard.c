@@ -205,9 +205,8 @@ static void guard_recount(void)
     if (used >= 0) {
         long reserve = max / 64 > 64 ? max / 64 : 64;
         long left = max - used - reserve; /* entries the process still has */
-        long allowed = mine + (left > 0 ? left / 2 / GUARD_ENTRIES : 0);
-        if (left <= 0)
-            allowed = mine + left / GUARD_ENTRIES; /* below the reserve: give back */
+        /* Half of what is left; below the reserve, give back the shortfall. */
+        long allowed = mine + (left > 0 ? left / 2 : left) / GUARD_ENTRIES;
         if (allowed < limit)
             limit = allowed > 0 ? allowed : 0;
     }

@@ -22,6 +22,14 @@
 
 _Atomic uint64_t stat_foreign_frees;
 
+/* A free (or realloc) of memory that is not ours: counted, said, and the
+ * memory left alone. */
+static void foreign_free(const void *p)
+{
+    atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
+    debug_foreign_free(p);
+}
+
 /* An empty bin, or a debugged class: `n` is the size asked for. */
 static NOINLINE void *alloc_slow(unsigned cls, size_t n)
 {
@@ -100,8 +108,7 @@ static void free_special(struct slab *s, void *p, enum alloc_family family, size
     } else if (seg->kind == SEG_HUGE) {
         report_now(BUG_INVALID_POINTER, NULL, NULL, p);
     } else {
-        atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
-        debug_foreign_free(p);
+        foreign_free(p);
     }
 }
 
@@ -118,8 +125,7 @@ static NOINLINE void free_slow(struct slab *s, void *p, enum alloc_family family
         if (!s) {
             /* Not ours: the stack, static data, another allocator's block.
              * Left alone, and said. */
-            atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
-            debug_foreign_free(p);
+            foreign_free(p);
             return;
         }
     }
@@ -225,8 +231,7 @@ static void *realloc_any(void *p, size_t n)
          * is unknown and its memory may be gone: reported as free() would
          * report it, left alone, and refused (glibc aborts with
          * "realloc(): invalid pointer"). */
-        atomic_fetch_add_explicit(&stat_foreign_frees, 1, memory_order_relaxed);
-        debug_foreign_free(p);
+        foreign_free(p);
         errno = EINVAL;
         return NULL;
     }
