@@ -14,7 +14,9 @@ line per problem, and bounded.
 import argparse
 import os
 import random
+import shutil
 import subprocess
+import tempfile
 import sys
 
 FLAGS = list("FZPUTAOG-") + ["", ",", ";", "*", "kmalloc-", "kmalloc-64", "kmalloc-*", "kmem_cache",
@@ -84,6 +86,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    args.program = os.path.abspath(args.program)
+    args.lib = os.path.abspath(args.lib)
+    scratch = tempfile.mkdtemp(prefix="slabdbg-fuzz-options-")
     failures = 0
     for run in range(args.runs):
         sd = clean_env(gen_slabdbg(rng))
@@ -94,7 +99,9 @@ def main():
         env["SLABDBG_OPTIONS"] = so
         shown = "SLABDBG=%r SLABDBG_OPTIONS=%r" % (sd[:200], so[:200])
         try:
-            p = subprocess.run([args.program, str(run + 1), "400", "0"], env=env,
+            # log=, stats= and status_file= may name files: they land in a
+            # directory of their own, never in the source tree
+            p = subprocess.run([args.program, str(run + 1), "400", "0"], env=env, cwd=scratch,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         except subprocess.TimeoutExpired:
             failures += 1
@@ -127,6 +134,7 @@ def main():
                 print("    " + l[:200])
     print("fuzz_options: %d runs, %d passed, %d failed" % (args.runs, args.runs - failures,
                                                             failures))
+    shutil.rmtree(scratch, ignore_errors=True)
     return 1 if failures else 0
 
 
