@@ -11,16 +11,18 @@
  *   4 LOCK_CACHE      kmem_cache.lock      core/cache.c        a cache's slabs and transfer batches
  *   5 LOCK_PAGE       page_lock            core/segment.c      segments and free slices
  *   6 LOCK_HUGE       huge_lock            core/huge.c         huge objects and their reuse cache
- *   7 LOCK_GUARD      guard_lock           debug/guard.c       guarded objects and the sampling pool
- *   8 LOCK_DEPOT      depot_lock           debug/stackdepot.c  growth of the stack depot's arena
- *   9 LOCK_ARENA      arena_lock           core/arena.c        the report arena's free lists
- *  10 LOCK_SIG        sig_lock             front/signals.c     the program's signal dispositions
+ *   7 LOCK_GUARD      guard_lock           debug/guard.c       G objects too large for a pool; pool owners
+ *   8 LOCK_GPOOL      gpool.lock           debug/guard.c       one guard pool's slots (a G cache's, sampling's)
+ *   9 LOCK_DEPOT      depot_lock           debug/stackdepot.c  growth of the stack depot's arena
+ *  10 LOCK_ARENA      arena_lock           core/arena.c        the report arena's free lists
+ *  11 LOCK_SIG        sig_lock             front/signals.c     the program's signal dispositions
  *
  * Why this order: a report (2) symbolizes (3), and libdw's frees of heap
  * objects made outside the report reach a cache (4); a cache grows its
  * slabs from the page layer (5), which empties the huge cache (6) when it
  * needs a new segment; validation walks the named caches (1) and reports.
- * Levels 7 to 10 call nothing that locks.
+ * Levels 7 to 11 call nothing that locks but the next level (a leak scan
+ * holds 7 and takes each pool's 8).
  *
  * Built with -DSLABDBG_LOCKDEP (cmake -DSLABDBG_LOCKDEP=ON), every lock and
  * unlock checks the order on the calling thread and aborts on a violation.
@@ -40,6 +42,7 @@ enum lock_level {
     LOCK_PAGE,
     LOCK_HUGE,
     LOCK_GUARD,
+    LOCK_GPOOL,
     LOCK_DEPOT,
     LOCK_ARENA,
     LOCK_SIG,

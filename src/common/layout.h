@@ -27,7 +27,7 @@
 #define SLABDBG_ROOT_VERSION 2
 
 #define SLABDBG_LAYOUT_TABLE(X, S)                                                                 \
-    S(CACHE_SIZE, kmem_cache, 368)                                                                 \
+    S(CACHE_SIZE, kmem_cache, 376)                                                                 \
     X(CACHE_PARTIAL, kmem_cache, partial, 40)                                                      \
     X(CACHE_FULL, kmem_cache, full, 56)                                                            \
     X(CACHE_NR_PARTIAL, kmem_cache, nr_partial, 64)                                                \
@@ -91,7 +91,10 @@
     X(GUARD_TRACK, guard_slot, track, 48)                                                          \
     X(POOL_NSLOTS, pool, nslots, 0)                                                                \
     X(POOL_DATA0, pool, data0, 16)                                                                 \
-    X(POOL_SLOT, pool, slot, 32)
+    X(POOL_SLOT, pool, slot, 48)                                                                   \
+    X(POOL_STRIDE, pool, stride, 4)                                                                \
+    X(POOL_DATA_LEN, pool, data_len, 8)                                                            \
+    X(POOL_SAMPLED, pool, sampled, 40)
 
 #define SLABDBG_LAYOUT_ENUM_X(name, st, field, value) SLABDBG_L_##name,
 #define SLABDBG_LAYOUT_ENUM_S(name, st, value) SLABDBG_L_##name,

@@ -254,9 +254,10 @@ struct kmem_cache {
     bool marker; /* word 1 of a free object holds free_marker() */
     uint64_t nr_fail_calls;        /* A: allocations seen */
     struct quarantine *quarantine; /* freed objects held back from reuse */
-    uint64_t nr_guard_live;        /* G: live objects (each in its own mapping) */
+    uint64_t nr_guard_live;        /* G: live objects (each in a slot of its own) */
     struct kmem_cache *next;       /* registry */
     char name[40];
+    struct gpool *gpool; /* G: the owner of its guard pools (debug/guard.c) */
 };
 
 INTERNAL extern struct kmem_cache kmalloc_caches[NR_KMALLOC];

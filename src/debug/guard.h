@@ -33,15 +33,44 @@ struct guard_slot {
     struct track track[2];
 };
 
-/* The sampling pool's header, behind its segment header (guard.c draws
- * the pool); readers outside the process find the slots through it. */
+/* The owner of pools: a G cache, or sampling.  Slots never handed out are
+ * in the newest pool only; freed slots wait in a FIFO (the ring) and are
+ * reused least recently freed first, once more than `quarantine` wait. */
+struct gpool {
+    pthread_mutex_t lock;     /* lock order 8 (base/lock.h) */
+    struct kmem_cache *cache; /* NULL: the sampling pool */
+    uint32_t data_len, stride;
+    uint32_t per_pool;       /* slots of a pool */
+    uint32_t npools, max_pools;
+    size_t quarantine;
+    size_t nslots;           /* in all its pools */
+    struct pool *pools;      /* newest first */
+    struct guard_slot **ring;
+    size_t ring_cap, ring_head, ring_count;
+    struct gpool *next;      /* every owner (fork), under guard_lock */
+};
+
+/* A guard pool: one 4 MiB-aligned segment of slots, each a run of data
+ * pages followed by an inaccessible guard page (a guard page before slot 0
+ * too).  Every G cache has pools of its own (slots as large as its
+ * objects); the sampling pool is one pool of one-page slots.  The header
+ * sits behind the segment header (guard.c draws it); readers outside the
+ * process find the slots through it. */
 struct pool {
     uint32_t nslots;
-    uint32_t head, count; /* FIFO of free slot indices */
-    char *data0;          /* data page of slot 0; slot i at data0 + 2*i pages */
-    uint32_t *fifo;
+    uint32_t stride;      /* bytes from one slot's data to the next's */
+    uint32_t data_len;    /* data bytes of a slot (whole pages) */
+    uint32_t next_unused; /* slots from here on were never handed out */
+    char *data0;          /* data of slot 0; slot i's at data0 + i * stride */
+    struct gpool *owner;
+    struct pool *next;   /* the owner's pools */
+    uint8_t sampled;     /* the sampling pool (else a G cache's) */
     struct guard_slot slot[];
 };
+
+/* memalign()'s alignment for the next guarded object of this thread (0:
+ * the one its size implies); set by the front end, taken by guard_alloc. */
+INTERNAL extern __thread size_t guard_asked_align;
 
 /* An object of a G cache (`size` as asked), or NULL when guarded memory
  * cannot be had now (the caller then allocates an ordinary debug object). */
@@ -49,6 +78,8 @@ INTERNAL void *guard_alloc(struct kmem_cache *c, size_t size);
 /* A sampled allocation, or NULL when the size does not qualify or the pool
  * is busy (the caller then allocates normally). */
 INTERNAL void *sample_alloc(size_t size, size_t align);
+/* fork(): the pools' locks (level LOCK_GPOOL), after guard_lock. */
+INTERNAL void guard_fork(enum fork_phase phase);
 /* free() of an object in a SEG_GUARD or SEG_POOL segment. */
 INTERNAL void guard_free(struct slab *s, void *p, enum alloc_family family, size_t size);
 /* Records the family of a live guarded or sampled object (operator new). */

@@ -159,8 +159,10 @@ static void collect_segments(struct scan *sc)
                 add_slot(sc, (const struct guard_slot *)(seg + 1));
             } else if (seg->kind == SEG_POOL) {
                 const struct pool *pl = (const struct pool *)(seg + 1);
-                for (uint32_t i = 0; i < pl->nslots; i++)
+                lock(&pl->owner->lock, LOCK_GPOOL);
+                for (uint32_t i = 0; i < pl->next_unused; i++)
                     add_slot(sc, &pl->slot[i]);
+                unlock(&pl->owner->lock, LOCK_GPOOL);
             }
         }
     }

@@ -43,6 +43,7 @@ static void fork_all(enum fork_phase phase)
     fork_lock(&page_lock, phase);
     fork_lock(&huge_lock, phase);
     fork_lock(&guard_lock, phase);
+    guard_fork(phase);
     depot_fork(phase);
     fork_lock(&arena_lock, phase);
     signals_fork(phase);
@@ -59,6 +60,7 @@ static void fork_parent(void)
     signals_fork(FORK_PARENT);
     fork_lock(&arena_lock, FORK_PARENT);
     depot_fork(FORK_PARENT);
+    guard_fork(FORK_PARENT);
     fork_lock(&guard_lock, FORK_PARENT);
     fork_lock(&huge_lock, FORK_PARENT);
     fork_lock(&page_lock, FORK_PARENT);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "base/options.h"
 #include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
@@ -195,8 +196,15 @@ static void *alloc_aligned(size_t align, size_t n)
 {
     if (unlikely(report_depth))
         return arena_alloc(n, align, false);
-    if (align <= 16) /* a size of at least the alignment gets it everywhere */
-        return alloc_any(n < align ? align : n);
+    if (align <= 16) { /* a size of at least the alignment gets it everywhere */
+        if (likely(!guard_any && opt.sample_rate <= 0))
+            return alloc_any(n < align ? align : n);
+        /* but guarded memory aligns an object only as its size implies */
+        guard_asked_align = align;
+        void *p = alloc_any(n < align ? align : n);
+        guard_asked_align = 0;
+        return p;
+    }
     slabdbg_ensure_init();
     if (unlikely(--tcache.sample_left == 0)) {
         tcache.sample_left = sample_interval();
@@ -207,8 +215,12 @@ static void *alloc_aligned(size_t align, size_t n)
     if (n <= KMALLOC_MAX && align <= SLICE_SIZE) {
         /* The first class whose objects all have that alignment. */
         for (unsigned c = size_class(n); c < NR_KMALLOC; c++)
-            if (kmalloc_caches[c].align >= align)
-                return kmalloc_class(c, n);
+            if (kmalloc_caches[c].align >= align) {
+                guard_asked_align = align;
+                void *p = kmalloc_class(c, n);
+                guard_asked_align = 0;
+                return p;
+            }
     }
     return alloc_large(n, align, false);
 }

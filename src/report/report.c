@@ -472,7 +472,8 @@ static void print_reason(struct out *o, const struct bug *b)
         out_str(o, b->freed ? "use-after-free " : "out-of-bounds ");
         out_str(o, b->write ? "write" : "read");
         if (b->kind == BUG_GUARD_SLACK) {
-            out_str(o, " right of the object (found at free)");
+            out_str(o, b->side < 0 ? " left of the object (found at free)"
+                                   : " right of the object (found at free)");
             break;
         }
         char fn[FRAME_TEXT_MAX], where[256];

@@ -458,35 +458,56 @@ bool heap_pool(struct heap *h, uint64_t seg, uint32_t *nslots, uint64_t *data0)
            tgt_u64(h->t, pool + h->L[SLABDBG_L_POOL_DATA0], data0) && *nslots <= 100000;
 }
 
+/* A pool's slots: data pages and the guard page after them (`stride` in
+ * all, `data_len` of data); the sampling pool's or a G cache's. */
+static bool pool_geometry(struct heap *h, uint64_t seg, uint32_t *stride, uint32_t *data_len,
+                          bool *sampled)
+{
+    uint64_t pool = seg + h->L[SLABDBG_L_SEGMENT_SIZE];
+    uint8_t flag;
+    if (!tgt_read_all(h->t, pool + h->L[SLABDBG_L_POOL_STRIDE], stride, 4) ||
+        !tgt_read_all(h->t, pool + h->L[SLABDBG_L_POOL_DATA_LEN], data_len, 4) ||
+        !tgt_read_all(h->t, pool + h->L[SLABDBG_L_POOL_SAMPLED], &flag, 1))
+        return false;
+    *sampled = flag != 0;
+    return *data_len >= 4096 && *stride > *data_len && *data_len % 4096 == 0 &&
+           *stride % 4096 == 0;
+}
+
 int heap_pool_slot(struct heap *h, uint64_t seg, uint32_t i, uint64_t addr, struct h_where *w)
 {
     memset(w, 0, sizeof(*w));
     w->addr = addr;
     w->seg = seg;
+    uint32_t stride, data_len;
+    bool sampled;
+    if (!pool_geometry(h, seg, &stride, &data_len, &sampled))
+        return -1;
     uint64_t slot = seg + h->L[SLABDBG_L_SEGMENT_SIZE] + h->L[SLABDBG_L_POOL_SLOT] +
                     (uint64_t)i * h->L[SLABDBG_L_GUARD_SLOT_SIZE];
     if (whatis_slot(h, slot, addr, w) != 0)
         return -1;
-    w->kind = W_POOL;
+    w->kind = sampled ? W_POOL : W_GUARD;
     w->index = i;
     return 0;
 }
 
-/* The sampling pool: slot i's data page is at data0 + 2 i pages, a guard
- * page between each two; an address in a guard page belongs to the nearer
- * slot. */
+/* A pool: slot i's data at data0 + i strides, a guard page after each; an
+ * address in a guard page belongs to the nearer slot. */
 static int whatis_pool(struct heap *h, uint64_t seg, uint64_t addr, struct h_where *w)
 {
-    uint32_t nslots;
+    uint32_t nslots, stride, data_len;
     uint64_t data0;
+    bool sampled;
     w->kind = W_POOL;
-    if (!heap_pool(h, seg, &nslots, &data0) || !nslots)
+    if (!heap_pool(h, seg, &nslots, &data0) || !nslots ||
+        !pool_geometry(h, seg, &stride, &data_len, &sampled))
         return -1;
     if (addr + 4096 < data0) /* the pool's header */
         return 0;
-    uint64_t page = addr < data0 ? 0 : (addr - data0) / 4096;
-    uint32_t i = (uint32_t)(page / 2);
-    if (page % 2 && (addr - data0) % 4096 >= 2048 && i + 1 < nslots)
+    uint64_t off = addr < data0 ? 0 : addr - data0;
+    uint32_t i = (uint32_t)(off / stride);
+    if (off % stride >= data_len + 2048 && i + 1 < nslots)
         i++;
     if (i >= nslots)
         return 0;

@@ -10,6 +10,15 @@
  *                 alignment) before the guard page, so it is
  *                 found when release_buffer frees the object; the program
  *                 runs to the end
+ *   oob exact     malloc(1000), one byte written just past its end: the
+ *                 object ends at the guard page (aligned only as its size
+ *                 implies), so the write faults at once
+ *   oob exactread N  malloc(N), one byte read just past its end: faults
+ *   oob under     malloc(1000), one byte written just before it: the byte
+ *                 falls in the slack between the left guard page and the
+ *                 right-placed object, found at free
+ *   oob underfar  malloc(1000), one byte written 3097 bytes before it: the
+ *                 left guard page faults
  *   oob left      malloc(1024) with guard_side=left, one byte written just
  *                 before it (by underflow_writer): the left guard page faults
  */
@@ -40,13 +49,23 @@ NOINLINE void underflow_writer(char *p)
     ((volatile char *)p)[-1] = 0x42;
 }
 
+NOINLINE void far_underflow_writer(char *p)
+{
+    ((volatile char *)p)[-3097] = 0x42;
+}
+
 int main(int argc, char **argv)
 {
     prog_start();
-    if (argc != 2)
+    if (argc < 2)
         return 2;
     const char *mode = argv[1];
-    size_t n = !strcmp(mode, "slack") ? 1000 : 1024;
+    size_t n = 1024;
+    if (!strcmp(mode, "slack") || !strcmp(mode, "exact") || !strcmp(mode, "under") ||
+        !strcmp(mode, "underfar"))
+        n = 1000;
+    else if (!strcmp(mode, "exactread"))
+        n = argc > 2 ? (size_t)atol(argv[2]) : 13;
     char *p = alloc_buffer(n);
     if (!p)
         return 3;
@@ -68,6 +87,20 @@ int main(int argc, char **argv)
         release_buffer(p);
         printf("released\n");
         return prog_failures ? 1 : 0;
+    } else if (!strcmp(mode, "exact")) {
+        PROG_CHECK(ends_at_guard(p, n), "%p: not against a guard page", (void *)p);
+        overflow_writer(p, n);
+    } else if (!strcmp(mode, "exactread")) {
+        PROG_CHECK(ends_at_guard(p, n), "%p: not against a guard page", (void *)p);
+        printf("read %d\n", overflow_reader(p, n));
+    } else if (!strcmp(mode, "under")) {
+        underflow_writer(p);
+        printf("written\n");
+        release_buffer(p);
+        printf("released\n");
+        return prog_failures ? 1 : 0;
+    } else if (!strcmp(mode, "underfar")) {
+        far_underflow_writer(p);
     } else if (!strcmp(mode, "left")) {
         PROG_CHECK((uintptr_t)p % PAGE == 0 && readable(p - 1) == 0, "%p: not after a guard page",
                    (void *)p);

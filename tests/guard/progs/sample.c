@@ -51,8 +51,15 @@ NOINLINE void slack_writer(char *p, size_t n)
     ((volatile char *)p)[n] = 0x5d;
 }
 
+/* The bytes from a sampled object's start to its guard page: the size
+ * rounded up to its alignment (16 from 16 bytes on), or the size itself
+ * under guard_align=1 (objects aligned only as their size implies). */
 static size_t span_of(size_t n)
 {
+    const char *o = getenv("SLABDBG_OPTIONS");
+    const char *a = o ? strstr(o, "guard_align=1") : NULL;
+    if (a && (a[13] == ':' || a[13] == ',' || a[13] == 0))
+        return n;
     return n >= 16 ? (n + 15) & ~(size_t)15 : n;
 }
 

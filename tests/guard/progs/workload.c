@@ -136,7 +136,9 @@ NOINLINE void workload_step(uint32_t seq)
          * the program: only counted, to show that sampling happened). */
         if (o->p && n && n <= 4096 && seq % 8 == 0) {
             probed++;
-            if (ends_at_guard(o->p, n >= 16 ? (n + 15) & ~(size_t)15 : n))
+            /* at its end, or (asked for more alignment) a few bytes short */
+            if (ends_at_guard(o->p, n) ||
+                ends_at_guard(o->p, n >= 16 ? (n + 15) & ~(size_t)15 : n))
                 guarded_seen++;
         }
     }
