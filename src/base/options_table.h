@@ -27,6 +27,7 @@
     X(status_file, STR, "", "append one line per report to this file (used by slabdbg run)")      \
     X(guard_side, STR, "right", "G: objects against the guard page on the right, left, or alternate") \
     X(guard_align, INT, "16", "G/sampling: alignment of guarded objects; 1: only what the size implies, so the byte past the end faults") \
+    X(guard_watch, BOOL, "0", "G: keep the pages of objects inaccessible and check each access against the object's bounds (byte-exact on both sides, slow)") \
     X(guard_continue, BOOL, "0", "G/sampling: after a fault report, let the access through and go on") \
     X(guard_quarantine, INT, "4096", "G: freed objects kept inaccessible before their memory is reused") \
     X(sample_rate, INT, "20000", "one allocation in N (up to a page) goes to the guarded pool; 0: off") \

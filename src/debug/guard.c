@@ -34,6 +34,7 @@
  * interposing sigaction() and signal()), or to the default action.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -416,6 +417,66 @@ static size_t guard_align(size_t n, size_t asked)
  * (front/malloc.c sets it when guarded memory may be used). */
 __thread size_t guard_asked_align;
 
+/* The C library's code: its string functions read whole aligned vectors,
+ * bytes before and after a string included (they never cross a page, so
+ * never fault without us).  Under guard_watch such a read is let through. */
+static uintptr_t libc_lo, libc_hi;
+
+static int find_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    if (!name || strncmp(name, "/libc.so", 8) != 0)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            libc_lo = info->dlpi_addr + ph->p_vaddr;
+            libc_hi = libc_lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A read by the C library within the aligned 64 bytes around a watched
+ * object: a vector of a string function, not a bug. */
+static bool libc_vector_read(const struct guard_slot *sl, uintptr_t addr, const ucontext_t *uc)
+{
+#if defined(REG_ERR) && defined(REG_RIP)
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (uc->uc_mcontext.gregs[REG_ERR] & 2) /* a write */
+        return false;
+    return pc >= libc_lo && pc < libc_hi && addr >= (sl->object & ~(uintptr_t)63) &&
+           addr < align_up(sl->object + sl->size, 64);
+#else
+    (void)sl, (void)addr, (void)uc;
+    return false;
+#endif
+}
+
+/* guard_watch: the first and the last data page of a slot, where they
+ * hold slack, are made inaccessible again; each access to them faults, and
+ * guard_fault() lets the accesses inside the object through one
+ * instruction at a time.  Every byte before or after the object faults. */
+static void watch(struct guard_slot *sl)
+{
+    static _Atomic int looked;
+    if (!atomic_exchange(&looked, 1))
+        dl_iterate_phdr(find_libc, NULL);
+    char *first = sl->data, *last = sl->data + sl->data_len - GPAGE;
+    bool lo = sl->object != (uintptr_t)first;
+    bool hi = sl->object + sl->size != (uintptr_t)(sl->data + sl->data_len);
+    if ((lo && mprotect(first, GPAGE, PROT_NONE) != 0) ||
+        (hi && last != first && mprotect(last, GPAGE, PROT_NONE) != 0)) {
+        mprotect(sl->data, sl->data_len, PROT_READ | PROT_WRITE);
+        guard_map_failed("watching a guarded object");
+        return;
+    }
+    sl->watched = lo || hi;
+}
+
 /* Opens a slot for an object of `size` bytes; owner's lock held. */
 static void *slot_open(struct gpool *o, struct kmem_cache *c, size_t size, size_t align,
                        const struct track *alloc)
@@ -442,6 +503,9 @@ static void *slot_open(struct gpool *o, struct kmem_cache *c, size_t size, size_
         atomic_fetch_add(&guard_entries, SLOT_ENTRIES);
     sl->cache = c;
     slot_place(sl, size, align, want_left(), alloc);
+    sl->watched = 0;
+    if (opt.guard_watch && o != &sample_owner)
+        watch(sl);
     return (void *)sl->object;
 }
 
@@ -866,6 +930,8 @@ void guard_free(struct slab *s, void *p, enum alloc_family family, size_t size)
     } else if (sl->state != SLOT_LIVE || (uintptr_t)p != sl->object) {
         report_free_problem(BUG_GUARD_INVALID_FREE, sl, p);
     } else {
+        if (sl->watched) /* the slack must be read */
+            mprotect(sl->data, sl->data_len, PROT_READ | PROT_WRITE);
         check_slack(sl);
         sl->track[TRACK_FREE] = freed;
         sl->state = SLOT_FREED;
@@ -969,6 +1035,21 @@ bool guard_fault(int sig, siginfo_t *si, ucontext_t *uc, bool *resume)
     struct guard_slot *sl = fault_slot(addr);
     if (!sl)
         return false;
+#ifdef REG_EFL
+    if (sl->watched && sl->state == SLOT_LIVE &&
+        ((addr >= sl->object && addr < sl->object + sl->size) ||
+         libc_vector_read(sl, addr, uc))) {
+        /* A watched object's own bytes: this access goes through, and the
+         * page closes again after it (guard_trap). */
+        void *page = (void *)(addr & ~(GPAGE - 1));
+        if (mprotect(page, GPAGE, PROT_READ | PROT_WRITE) == 0) {
+            rearm_page = page;
+            uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+            *resume = true;
+            return true;
+        }
+    }
+#endif
     report_enter();
     report_fault(sl, addr, uc);
     bugs_flush();

@@ -26,6 +26,7 @@ struct guard_slot {
     uint8_t state;
     uint8_t left;   /* against the left guard page */
     uint8_t family; /* enum alloc_family; FAMILY_ANY (not checked) without debug flags */
+    uint8_t watched; /* guard_watch: the pages holding slack are kept inaccessible */
     uint32_t align;
     struct kmem_cache *cache;
     char *data; /* first data page */

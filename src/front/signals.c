@@ -1,5 +1,5 @@
 /*
- * Signals: slabdbg's SIGSEGV/SIGBUS (and, for guard_continue, SIGTRAP)
+ * Signals: slabdbg's SIGSEGV/SIGBUS (and, for guard_continue and guard_watch, SIGTRAP)
  * handler, and the interpositions that keep it first while the program
  * sees the signal dispositions it set, exactly as without slabdbg.
  *
@@ -222,7 +222,7 @@ void signals_init(void)
     if (!guard_wants_faults())
         return;
     pthread_key_create(&altstack_key, altstack_free);
-    trap_kept = opt.guard_continue;
+    trap_kept = opt.guard_continue || opt.guard_watch;
     lock(&sig_lock, LOCK_SIG);
     /* The dispositions the program has now (set by an earlier constructor,
      * or inherited SIG_IGN) become the ones we deliver to. */

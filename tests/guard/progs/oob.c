@@ -19,6 +19,12 @@
  *                 right-placed object, found at free
  *   oob underfar  malloc(1000), one byte written 3097 bytes before it: the
  *                 left guard page faults
+ *   oob watchover  (guard_watch) malloc(50), one byte read just past its
+ *                 end, in the slack before the guard page: faults
+ *   oob watchunder (guard_watch) malloc(50), one byte read just before it:
+ *                 faults
+ *   oob watchstr  (guard_watch) strings in watched objects, used correctly
+ *                 by the C library's string functions: no report
  *   oob left      malloc(1024) with guard_side=left, one byte written just
  *                 before it (by underflow_writer): the left guard page faults
  */
@@ -54,6 +60,29 @@ NOINLINE void far_underflow_writer(char *p)
     ((volatile char *)p)[-3097] = 0x42;
 }
 
+NOINLINE int underflow_reader(char *p)
+{
+    return ((volatile char *)p)[-1];
+}
+
+/* Correct use of a watched string: the C library's vector reads around it
+ * are no bug. */
+NOINLINE int string_user(void)
+{
+    char *s = strdup("watched string");
+    if (!s)
+        return -1;
+    int n = (int)strlen(s) + (strchr(s, 'g') != NULL) + (int)strspn(s, "wat");
+    char *t = malloc(40);
+    memcpy(t, s, strlen(s) + 1);
+    n += strcmp(s, t) == 0;
+    snprintf(t, 40, "%s!", s);
+    n += (int)strlen(t);
+    free(t);
+    free(s);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     prog_start();
@@ -66,6 +95,8 @@ int main(int argc, char **argv)
         n = 1000;
     else if (!strcmp(mode, "exactread"))
         n = argc > 2 ? (size_t)atol(argv[2]) : 13;
+    else if (!strncmp(mode, "watch", 5))
+        n = 50;
     char *p = alloc_buffer(n);
     if (!p)
         return 3;
@@ -98,6 +129,15 @@ int main(int argc, char **argv)
         printf("written\n");
         release_buffer(p);
         printf("released\n");
+        return prog_failures ? 1 : 0;
+    } else if (!strcmp(mode, "watchover")) {
+        printf("read %d\n", overflow_reader(p, n));
+    } else if (!strcmp(mode, "watchunder")) {
+        printf("read %d\n", underflow_reader(p));
+    } else if (!strcmp(mode, "watchstr")) {
+        printf("strings %d\n", string_user());
+        release_buffer(p);
+        printf("done\n");
         return prog_failures ? 1 : 0;
     } else if (!strcmp(mode, "underfar")) {
         far_underflow_writer(p);
