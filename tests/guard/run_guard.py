@@ -136,6 +136,16 @@ def stdout_value(out, name):
     return m.group(1) if m else None
 
 
+def check_guarded_share(chk, res, share):
+    """The churn program's "guarded=N of M": at least that share guarded."""
+    m = re.search(r"^guarded=(\d+) of (\d+)$", res.stdout, re.M)
+    chk.ok("guarded count printed", m is not None, "no guarded=... line")
+    if m:
+        n, total = int(m.group(1)), int(m.group(2))
+        chk.ok("guarded share", total > 0 and n >= share * total,
+               "%d of %d objects guarded, expected at least %.0f%%" % (n, total, 100 * share))
+
+
 def check_workload(ctx, res, chk, case):
     """Same digest as without slabdbg; samples seen when sampling is on."""
     plain = ctx.run_plain(case["prog"])
@@ -259,6 +269,14 @@ CASES = {
         prog=["oob", "watchstr"], slabdbg="G", options={"guard_watch": 1},
         exit=("status", 0), reports=[], text_lacks=[r"^BUG "],
         stdout_has=["strings 34", "done"]),
+    "churn_threads": dict(
+        prog=["churn", "8", "6000"], slabdbg="G", options={"guard_quarantine": 64},
+        exit=("status", 0), reports=[], text_lacks=[r"^BUG "], stdout_has=["done"],
+        extra=lambda ctx, res, chk, case: check_guarded_share(chk, res, 0.99)),
+    "churn_threads_sampled": dict(
+        prog=["churn", "8", "6000"], options={"sample_rate": 1, "sample_per_sec": 0},
+        exit=("status", 0), reports=[], text_lacks=[r"^BUG "], stdout_has=["done"],
+        extra=lambda ctx, res, chk, case: check_guarded_share(chk, res, 0.01)),
     "oob_slack": dict(
         prog=["oob", "slack"], slabdbg=G1024, exit=("status", 0),
         reports=[dict(kind="out_of_bounds_write_right", access="write", side="right", distance=0,
@@ -451,6 +469,8 @@ SABOTAGE = [
     ("watch_under_read", "not watched", {"options": {"guard_watch": 0}}),
     ("watch_under_read", "distance 2 expected", {"report0": {"distance": 2}}),
     ("watch_strings", "a report expected", {"reports": [dict(kind="out_of_bounds_read_left")]}),
+    ("churn_threads", "no G", {"slabdbg": None}),
+    ("churn_threads_sampled", "sampling off", {"options": {"sample_rate": 0}}),
     ("oob_slack", "no G", {"slabdbg": None}),
     ("oob_slack", "exact alignment", {"options": {"guard_align": 1}}),
     ("oob_slack", "found_by the writer expected", {"report0": {"found_by": "overflow_writer"}}),
