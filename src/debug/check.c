@@ -78,6 +78,11 @@ void debug_fork_child(void)
     cached_tid = 0;
 }
 
+int32_t debug_tid(void)
+{
+    return thread_id();
+}
+
 static bool poisons_object(const struct kmem_cache *c)
 {
     return (c->debug & SLAB_POISON) && !c->ctor;

@@ -139,6 +139,8 @@ INTERNAL unsigned debug_objects_remaining(struct kmem_cache *c);
 /* Validates every debugged cache; `why` names the check in the reports'
  * summaries ("the check of every object at exit"). */
 INTERNAL int debug_validate_all(const char *why);
+/* The calling thread's id, cached (a system call each time otherwise). */
+INTERNAL int32_t debug_tid(void);
 INTERNAL void debug_fork_child(void);
 /* Checks every object of an empty slab about to be given back (F); cache
  * lock held, findings flushed by the caller. */

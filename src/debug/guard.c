@@ -75,7 +75,7 @@ static void set_track(struct track *t)
     t->addr = n ? frames[0] : 0;
     t->handle = depot_save(frames, n);
     t->cpu = sched_getcpu();
-    t->pid = (int32_t)gettid();
+    t->pid = debug_tid();
     t->when = track_now();
 }
 
@@ -374,10 +374,22 @@ static struct pool *pool_new(struct gpool *o)
 }
 
 /* A slot to open, or NULL; owner's lock held. */
+/* A slot out of the quarantine, struck from the discard batch. */
+static struct guard_slot *ring_take(struct gpool *o)
+{
+    struct guard_slot *sl = ring_pop(o);
+    for (unsigned i = 0; i < o->ndiscard; i++)
+        if (o->discard[i] == sl) {
+            o->discard[i] = o->discard[--o->ndiscard];
+            break;
+        }
+    return sl;
+}
+
 static struct guard_slot *slot_take(struct gpool *o)
 {
     if (o->ring_count && o->ring_count > o->quarantine)
-        return ring_pop(o);
+        return ring_take(o);
     struct pool *p = o->pools;
     if ((!p || p->next_unused == p->nslots) && o->npools < o->max_pools &&
         entries_room(SLOT_ENTRIES + POOL_ENTRIES))
@@ -385,7 +397,7 @@ static struct guard_slot *slot_take(struct gpool *o)
     if (p && p->next_unused < p->nslots)
         return &p->slot[p->next_unused++];
     if (o->ring_count) /* no new pool: the quarantine shortens */
-        return ring_pop(o);
+        return ring_take(o);
     return NULL;
 }
 
@@ -880,6 +892,40 @@ static void check_family(struct guard_slot *sl, enum alloc_family family, size_t
     b->track[TRACK_ALLOC] = sl->track[TRACK_ALLOC];
 }
 
+/* The pages of freed G slots go back to the system DISCARD_BATCH slots at
+ * a time: sorted, neighbouring slots (and the guard pages between them)
+ * in one madvise.  A slot taken again before its turn is struck from the
+ * batch (slot_take). */
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((struct guard_slot *const *)a)[0]->data;
+    uintptr_t y = (uintptr_t)((struct guard_slot *const *)b)[0]->data;
+    return x < y ? -1 : x > y;
+}
+
+static void discard_flush(struct gpool *o)
+{
+    qsort(o->discard, o->ndiscard, sizeof(o->discard[0]), by_address);
+    for (unsigned i = 0; i < o->ndiscard;) {
+        char *lo = o->discard[i]->data, *hi = lo + o->discard[i]->data_len;
+        unsigned j = i + 1;
+        while (j < o->ndiscard && o->discard[j]->data == hi + GPAGE) {
+            hi = o->discard[j]->data + o->discard[j]->data_len;
+            j++;
+        }
+        madvise(lo, (size_t)(hi - lo), MADV_DONTNEED);
+        i = j;
+    }
+    o->ndiscard = 0;
+}
+
+static void discard_later(struct gpool *o, struct guard_slot *sl)
+{
+    o->discard[o->ndiscard++] = sl;
+    if (o->ndiscard == DISCARD_BATCH)
+        discard_flush(o);
+}
+
 /* Closes a freed object's slot (its lock held). */
 static void slot_close(struct segment *seg, struct guard_slot *sl)
 {
@@ -894,10 +940,11 @@ static void slot_close(struct segment *seg, struct guard_slot *sl)
     }
     struct pool *pl = pool_of_seg(seg);
     if (!pl->sampled) {
-        /* A G slot waits in the quarantine: its pages go back meanwhile.
-         * (A sampling slot is one page, kept for its next object: giving
-         * it back would be one more TLB shootdown per sample.) */
-        madvise(sl->data, sl->data_len, MADV_DONTNEED);
+        /* A G slot waits in the quarantine: its pages go back meanwhile,
+         * a batch at a time.  (A sampling slot is one page, kept for its
+         * next object: giving it back would be one more TLB shootdown per
+         * sample.) */
+        discard_later(pl->owner, sl);
         atomic_fetch_sub(&guard_entries, SLOT_ENTRIES);
         __atomic_sub_fetch(&sl->cache->nr_guard_live, 1, __ATOMIC_RELAXED);
     }

@@ -48,6 +48,9 @@ struct gpool {
     struct pool *pools;      /* newest first */
     struct guard_slot **ring;
     size_t ring_cap, ring_head, ring_count;
+#define DISCARD_BATCH 32
+    struct guard_slot *discard[DISCARD_BATCH]; /* freed, pages not yet given back */
+    unsigned ndiscard;
     struct gpool *next;      /* every owner (fork), under guard_lock */
 };
 
