@@ -354,6 +354,8 @@ static void kind_of(const char *reason, int side, char *kind, size_t ksize, char
         bool write = starts(rw, "write");
         if (strstr(rw, "right of the object"))
             side = 1;
+        else if (strstr(rw, "left of the object"))
+            side = -1;
         snprintf(kind, ksize, "%s_%s%s", uaf ? "use_after_free" : "out_of_bounds",
                  write ? "write" : "read",
                  uaf || !side ? ""

@@ -9,7 +9,7 @@
  *   Call Trace: <the code that made the access>
  *   Guard: the process ends with the fault's signal (...)
  *
- * Also "out-of-bounds write right of the object (found at free)" (a write
+ * Also "out-of-bounds write right (or left) of the object (found at free)" (a write
  * into a kmalloc object's slack, seen when it is freed), "double free" and
  * "invalid free of 0x...".  Guard faults cannot tell the access's size.
  */
@@ -80,6 +80,8 @@ static void take_reason(struct ex_report *r, const char *reason)
         r->has_where = true;
     if (strstr(p, "right of the object"))
         r->rel = REL_RIGHT;
+    else if (strstr(p, "left of the object"))
+        r->rel = REL_LEFT;
     if (strstr(p, "(found at free)"))
         r->found_later = true;
 }

@@ -300,10 +300,11 @@ static void text_report(FILE *out, const struct ex_analysis *a, int i)
                     f->end);
         if (f->has_range && f->has_length && r->hashed)
             fputs(" (hashed)", out);
+        const char *sep = f->has_length || f->has_range ? ", f" : " F";
         if (f->has_first && f->has_expected)
-            fprintf(out, ", first byte 0x%02x instead of 0x%02x", f->first, f->expected);
+            fprintf(out, "%sirst byte 0x%02x instead of 0x%02x", sep, f->first, f->expected);
         else if (f->has_first)
-            fprintf(out, ", first byte 0x%02x", f->first);
+            fprintf(out, "%sirst byte 0x%02x", sep, f->first);
         fputs(" (its place in the object is not in the report)\n", out);
     } else if (r->canary[0]) {
         fprintf(out, LABEL " %s (bytes the kernel hides are shown as \"!\")\n", "Stray:", r->canary);
