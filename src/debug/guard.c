@@ -232,6 +232,12 @@ static void budget_spent(void)
 #define POOL_MAX_DATA ((size_t)1 << 20) /* larger G objects get a mapping each */
 #define POOL_MIN_SLOTS 4
 
+/* Freed G slots keep their pages while all of them together hold at most
+ * RESIDENT_MAX bytes (each free would otherwise cost a madvise on top of
+ * its mprotect, as much again); the others give them back. */
+#define RESIDENT_MAX ((size_t)32 << 20)
+static _Atomic size_t resident_bytes;
+
 static struct gpool sample_owner = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static struct gpool *gpools = &sample_owner;
 
@@ -378,6 +384,10 @@ static struct pool *pool_new(struct gpool *o)
 static struct guard_slot *ring_take(struct gpool *o)
 {
     struct guard_slot *sl = ring_pop(o);
+    if (sl->resident) {
+        sl->resident = 0;
+        atomic_fetch_sub(&resident_bytes, sl->data_len);
+    }
     for (unsigned i = 0; i < o->ndiscard; i++)
         if (o->discard[i] == sl) {
             o->discard[i] = o->discard[--o->ndiscard];
@@ -944,7 +954,12 @@ static void slot_close(struct segment *seg, struct guard_slot *sl)
          * a batch at a time.  (A sampling slot is one page, kept for its
          * next object: giving it back would be one more TLB shootdown per
          * sample.) */
-        discard_later(pl->owner, sl);
+        if (atomic_fetch_add(&resident_bytes, sl->data_len) + sl->data_len <= RESIDENT_MAX) {
+            sl->resident = 1;
+        } else {
+            atomic_fetch_sub(&resident_bytes, sl->data_len);
+            discard_later(pl->owner, sl);
+        }
         atomic_fetch_sub(&guard_entries, SLOT_ENTRIES);
         __atomic_sub_fetch(&sl->cache->nr_guard_live, 1, __ATOMIC_RELAXED);
     }

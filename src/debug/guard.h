@@ -28,6 +28,7 @@ struct guard_slot {
     uint8_t family; /* enum alloc_family; FAMILY_ANY (not checked) without debug flags */
     uint8_t watched; /* guard_watch: the pages holding slack are kept inaccessible */
     uint32_t align;
+    uint8_t resident; /* freed, its pages kept (not given back) */
     struct kmem_cache *cache;
     char *data; /* first data page */
     size_t data_len;
