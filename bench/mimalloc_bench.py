@@ -21,10 +21,13 @@ of the machine between repetitions cancels out.
 """
 
 import argparse
+import atexit
 import os
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -137,6 +140,11 @@ def main():
 
     for k in ("LD_PRELOAD", "SLABDBG", "SLABDBG_OPTIONS"):
         BASE_ENV.pop(k, None)
+    # Some benchmarks (rptest) write files into their working directory:
+    # they run in a scratch one, removed at the end.
+    scratch = tempfile.mkdtemp(prefix="mimalloc-bench-")
+    atexit.register(shutil.rmtree, scratch, True)
+    os.chdir(scratch)
     launcher = None
     for d in (os.path.dirname(sl), os.path.join(runpy.REPO_DIR, "build")):
         p = os.path.join(d, "bench", "bench_launch")
