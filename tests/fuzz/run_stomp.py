@@ -37,6 +37,8 @@ MODES = [
     ("G", "guard_continue=1"),
     ("G", ""),
     ("FZPUG", "guard_continue=1"),
+    ("G", "guard_align=1:guard_quarantine=8:guard_continue=1"),
+    ("G", "guard_watch=1:guard_continue=1"),
 ]
 FAULT_SIGNALS = (signal.SIGSEGV, signal.SIGBUS)
 GUARD_FAULT = re.compile(r"\): (use-after-free|out-of-bounds|invalid) (read|write) in ")
