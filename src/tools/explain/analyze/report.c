@@ -36,6 +36,12 @@ const char *ex_kind_meaning(const struct ex_report *r)
         {"invalid_pointer", "a free of a pointer that is not the start of an object"},
         {"outside_slab", "a free of an address outside any object of this slab"},
         {"wrong_cache", "a free to the wrong cache"},
+        {"alloc_dealloc_mismatch",
+         "a release through another family than the allocation's (free of an operator new "
+         "object, delete of a malloc or new[] one, delete[] of a new one)"},
+        {"sized_delete_mismatch",
+         "a sized delete given another size than the object was allocated with (the wrong "
+         "type, or a base class without a virtual destructor)"},
         {"freepointer_corrupt",
          "the free list pointer inside a free object was overwritten (use after free)"},
         {"freechain_corrupt", "the chain of free objects is broken (use after free, double free)"},

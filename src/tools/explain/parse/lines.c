@@ -272,6 +272,35 @@ static bool name_char(int c)
     return isalnum(c) || c == '_' || c == '.' || c == '@' || c == '$';
 }
 
+/* The end of a demangled C++ name: "ns::Foo<int, char>::bar(int, char
+ * const*) const", "(anonymous namespace)::f()", "{lambda()#1}::operator()()":
+ * spaces only inside brackets; an operator's own symbols ("operator<<",
+ * "operator()", "operator+") are part of it. */
+static const char *cxx_name_end(const char *s)
+{
+    int depth = 0;
+    while (*s) {
+        if (ex_starts(s, "operator") && !isalnum((unsigned char)s[8]) && s[8] != '_') {
+            s += 8;
+            if (ex_starts(s, "()") || ex_starts(s, "[]"))
+                s += 2;
+            else
+                while (*s && strchr("<>=!+-*/%^&|~,", *s))
+                    s++;
+            continue;
+        }
+        char c = *s;
+        if (c == '(' || c == '<' || c == '[' || c == '{')
+            depth++;
+        else if ((c == ')' || c == '>' || c == ']' || c == '}') && depth > 0)
+            depth--;
+        else if (!depth && (c == ' ' || c == '\t' || c == '+'))
+            break;
+        s++;
+    }
+    return s;
+}
+
 /* "lib/dump_stack.c:88", "kbuild/src/.../x.c:693 (discriminator 1)": a
  * source location; n is its length. */
 static bool source_location(const char *s, size_t *n)
@@ -378,10 +407,14 @@ bool ex_parse_frame(const char *s, struct ex_frame *f)
         }
     }
     const char *name = s;
-    if (!(isalpha((unsigned char)*s) || *s == '_' || *s == '.'))
+    if (!(isalpha((unsigned char)*s) || *s == '_' || *s == '.' ||
+          ex_starts(s, "(anonymous namespace)")))
         return false;
     while (name_char((unsigned char)*s))
         s++;
+    if (*s == ':' || *s == '<' || *s == '(' || *s == '{' || *s == '~' ||
+        ex_starts(name, "(anonymous namespace)"))
+        s = cxx_name_end(name);
     if (s == name || (size_t)(s - name) >= sizeof(f->func))
         return false;
     if (*s == '+') {

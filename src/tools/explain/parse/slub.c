@@ -522,6 +522,9 @@ static void derive_kind(struct ex_report *r)
         {"Wrong number of objects", "wrong_count", CLS_ALLOCATOR_STATE},
         {"Objects remaining", "objects_remaining", CLS_LEAK},
         {"Object corrupt", "object_corrupt", CLS_CORRUPTION},
+        /* slabdbg's C++ checks (the kinds of its JSON reports) */
+        {"Mismatched free", "alloc_dealloc_mismatch", CLS_INVALID_FREE},
+        {"Wrong size in sized delete", "sized_delete_mismatch", CLS_INVALID_FREE},
     };
     char reason[300];
     if (r->reason[0])
