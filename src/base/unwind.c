@@ -1371,6 +1371,73 @@ void unwind_forget_code(void)
     atomic_fetch_add_explicit(&code_gen, 1, memory_order_acq_rel);
 }
 
+/* ==== Remembered walks ====================================================
+ *
+ * A walk is a function of its start (pc, sp, and rbp if a rule computes a
+ * CFA from it), of the rules of the pcs it meets (fixed within one
+ * code_gen) and of the words it reads from the stack.  Allocations made
+ * again from the same call chain read the same words at the same
+ * addresses, so each thread remembers its last walks (made by the fast
+ * path alone, on its own proven stack) by what they read: a walk that
+ * would repeat one of them is recognised by reading those words again, a
+ * load and a compare a frame instead of a rule lookup and a step.
+ *
+ * What a walk reads: the return address of every frame, and a saved rbp
+ * only if a later rule computes its CFA from that rbp (a saved rbp that
+ * is never used as a frame pointer, say a loop counter of the caller,
+ * changes nothing the walk finds: it is not compared).  Every address was
+ * proven readable when it was read, and the thread's proven stack only
+ * grows, so a check reads only readable memory.
+ *
+ * A signal handler that captures while its thread is inside
+ * unwind_capture_memo() or before unwind_remember() does not use the
+ * memory (thread_memo.busy): it walks.
+ */
+#define MEMO_READS 32 /* words a remembered walk compares, at most */
+
+/* What the walk of a capture read, kept while it runs. */
+struct memo_log {
+    bool ok;                /* the walk can be remembered */
+    bool bp_used;           /* the start's rbp made a CFA */
+    unsigned bp_from;       /* where the current rbp comes from: */
+#define BP_START 0          /*   the start, */
+#define BP_PENDING 1        /*   a read not logged yet (pend_*), */
+#define BP_LOGGED 2         /*   a read logged */
+    uintptr_t pend_at, pend_val;
+    unsigned nreads;
+    uintptr_t at[MEMO_READS], val[MEMO_READS];
+};
+
+static inline void memo_log_read(struct memo_log *log, uintptr_t at, uintptr_t val)
+{
+    if (log->nreads == MEMO_READS) {
+        log->ok = false;
+        return;
+    }
+    log->at[log->nreads] = at;
+    log->val[log->nreads++] = val;
+}
+
+/* One step of the fast path: CFA from rbp or not, the return address
+ * read at ra_at, rbp read at bp_at when saved. */
+static inline void memo_log_step(struct memo_log *log, bool cfa_from_bp, uintptr_t ra_at,
+                                 uintptr_t ra, bool bp_saved, uintptr_t bp_at, uintptr_t saved_bp)
+{
+    if (cfa_from_bp) {
+        if (log->bp_from == BP_START)
+            log->bp_used = true;
+        else if (log->bp_from == BP_PENDING)
+            memo_log_read(log, log->pend_at, log->pend_val);
+        log->bp_from = log->bp_from == BP_START ? BP_START : BP_LOGGED;
+    }
+    memo_log_read(log, ra_at, ra);
+    if (bp_saved) {
+        log->bp_from = BP_PENDING;
+        log->pend_at = bp_at;
+        log->pend_val = saved_bp;
+    }
+}
+
 /* ==== The walk ============================================================ */
 
 /* A frame: its pc and the registers we know in it. */
@@ -1454,8 +1521,9 @@ static __attribute__((noinline)) bool step(struct frame *f, struct rule_words wo
  * words with shifts, rbp is loaded without a branch (from the return
  * address's slot when it is not saved), and both reads are checked against
  * the window with one comparison each.  Anything else goes to step(). */
-static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, struct window *w,
-                     uintptr_t *frames, unsigned max, unsigned skip)
+static inline __attribute__((always_inline)) unsigned
+walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, struct window *w, uintptr_t *frames,
+     unsigned max, unsigned skip, struct memo_log *log)
 {
     const uint64_t gen_tag = (uint64_t)atomic_load_explicit(&code_gen, memory_order_acquire) << 32;
     uintptr_t lo = w->lo, hi = w->hi;
@@ -1464,8 +1532,11 @@ static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, struc
         struct rule_words r = rule_for(pc, exact, gen_tag);
         uint8_t flags = (uint8_t)(r.w1 >> 56), cfa_reg = (uint8_t)(r.w1 >> 32);
         bool simple = flags == (RULE_SIMPLE | RULE_VALID);
-        if (unlikely(!simple) && (!r.w1 || (flags & RULE_NO_FDE)))
+        if (unlikely(!simple) && (!r.w1 || (flags & RULE_NO_FDE))) {
+            if (log && !r.w1)
+                log->ok = false; /* no rule: not cached, code may come later */
             break;
+        }
         if (i >= 0)
             frames[i] = pc;
         if (++i == (long)max)
@@ -1482,6 +1553,8 @@ static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, struc
                 uintptr_t ra, saved_bp;
                 memcpy(&ra, (const void *)ra_at, sizeof(ra));
                 memcpy(&saved_bp, (const void *)bp_at, sizeof(saved_bp));
+                if (log)
+                    memo_log_step(log, cfa_reg == DW_RBP, ra_at, ra, bp_saved, bp_at, saved_bp);
                 bp = bp_saved ? saved_bp : bp;
                 if (!ra)
                     break;
@@ -1494,6 +1567,8 @@ static unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, struc
         if ((uint8_t)(r.w1 >> 40) == LOC_UNDEF)
             break; /* the outermost frame (ra_base, read without step()) */
         /* Anything else: the general step. */
+        if (log)
+            log->ok = false;
         struct frame f = {pc, sp, bp, exact, NULL};
         if (!step(&f, r, w))
             break;
@@ -1555,8 +1630,142 @@ static __attribute__((used, noipa)) unsigned capture_from(uintptr_t *frames, uns
     struct window w = {.signals = 0};
     if (!max || !unwind_available() || !stack_window(sp, &w))
         return 0;
-    return walk(pc, sp, bp, false, &w, frames, max, skip);
+    return walk(pc, sp, bp, false, &w, frames, max, skip, NULL);
 }
+
+/* ---- Remembered walks: the memory ---------------------------------------- */
+
+#define MEMO_WAYS 4 /* walks remembered per set */
+#define MEMO_SETS 4 /* sets, chosen by the stack pointer */
+
+/* A remembered walk.  Invariant: valid only when complete; every read
+ * (sp + off[k]) lay in [lo, hi), the thread's proven stack then. */
+struct memo {
+    uintptr_t pc, sp, bp, lo, hi; /* the start (bp compared when bp_used); the stack */
+    uint32_t gen;                 /* code_gen when it was walked */
+    uint8_t max, nreads;
+    bool valid, bp_used;
+    uint64_t payload[2];
+    uint32_t off[MEMO_READS]; /* where each word was read, from sp */
+    uintptr_t val[MEMO_READS];
+};
+
+static __thread struct {
+    bool busy;           /* in use by the code a signal handler may have interrupted */
+    unsigned victim;     /* the next way replaced */
+    struct memo *fresh;  /* the walk unwind_remember() completes; NULL: none */
+    struct memo m[MEMO_SETS][MEMO_WAYS];
+} thread_memo;
+
+/* Would the walk from (pc, sp, bp) on stack [.., hi) repeat m? */
+static inline bool memo_repeats(const struct memo *m, uintptr_t pc, uintptr_t sp, uintptr_t bp,
+                                uintptr_t hi, uint32_t gen, unsigned max)
+{
+    if (!m->valid || m->sp != sp || m->pc != pc || m->hi != hi || m->gen != gen ||
+        m->max != max || (m->bp_used && m->bp != bp))
+        return false;
+    unwind_assert(m->lo >= thread_stack.lo); /* what was proven stays so */
+    for (unsigned k = 0; k < m->nreads; k++) {
+        uintptr_t v;
+        memcpy(&v, (const void *)(sp + m->off[k]), sizeof(v));
+        if (v != m->val[k])
+            return false;
+    }
+    return true;
+}
+
+/* Keeps the walk just logged, incomplete until unwind_remember(). */
+static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, uintptr_t bp,
+                      const struct window *w, uint32_t gen, unsigned max, struct memo *set)
+{
+    struct memo *m = &set[thread_memo.victim++ % MEMO_WAYS];
+    m->valid = false;
+    atomic_signal_fence(memory_order_seq_cst);
+    for (unsigned k = 0; k < log->nreads; k++) {
+        unwind_assert(log->at[k] >= w->lo && log->at[k] <= w->hi - sizeof(uintptr_t));
+        if (log->at[k] < sp || log->at[k] - sp > UINT32_MAX)
+            return; /* not kept: fresh stays NULL */
+        m->off[k] = (uint32_t)(log->at[k] - sp);
+        m->val[k] = log->val[k];
+    }
+    m->pc = pc, m->sp = sp, m->bp = bp, m->lo = w->lo, m->hi = w->hi;
+    m->gen = gen;
+    m->max = (uint8_t)max;
+    m->nreads = (uint8_t)log->nreads;
+    m->bp_used = log->bp_used;
+    thread_memo.fresh = m;
+}
+
+static bool capture_memo_from(struct unwind_memo_req *req, uintptr_t pc, uintptr_t sp,
+                              uintptr_t bp) __asm__("unwind_capture_memo_from");
+static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_req *req,
+                                                           uintptr_t pc, uintptr_t sp, uintptr_t bp)
+{
+    struct window w = {.signals = 0};
+    req->n = 0;
+    req->owns_memo = false;
+    if (!req->max || !unwind_available() || !stack_window(sp, &w))
+        return false;
+    if (thread_memo.busy || req->max > UNWIND_MEMO_MAX || w.lo != thread_stack.lo ||
+        w.hi != thread_stack.hi || w.probes) {
+        req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, NULL);
+        return false;
+    }
+    thread_memo.busy = true;
+    atomic_signal_fence(memory_order_seq_cst);
+    uint32_t gen = atomic_load_explicit(&code_gen, memory_order_acquire);
+    struct memo *set = thread_memo.m[(sp * 0x9e3779b97f4a7c15ull) >> (64 - 2)];
+    _Static_assert(MEMO_SETS == 4, "two bits of set index");
+    for (unsigned i = 0; i < MEMO_WAYS; i++) {
+        if (memo_repeats(&set[i], pc, sp, bp, w.hi, gen, req->max)) {
+            memcpy(req->payload, set[i].payload, sizeof(req->payload));
+            atomic_signal_fence(memory_order_seq_cst);
+            thread_memo.busy = false;
+            return true;
+        }
+    }
+    req->owns_memo = true;
+    struct memo_log log = {.ok = true, .bp_from = BP_START};
+    req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, &log);
+    thread_memo.fresh = NULL;
+    if (log.ok)
+        memo_keep(&log, pc, sp, bp, &w, gen, req->max, set);
+    return false;
+}
+
+void unwind_remember(struct unwind_memo_req *req)
+{
+    if (!req->owns_memo)
+        return;
+    unwind_assert(thread_memo.busy);
+    struct memo *m = thread_memo.fresh;
+    if (m) {
+        memcpy(m->payload, req->payload, sizeof(m->payload));
+        atomic_signal_fence(memory_order_seq_cst);
+        m->valid = true;
+        thread_memo.fresh = NULL;
+    }
+    atomic_signal_fence(memory_order_seq_cst);
+    thread_memo.busy = false;
+    req->owns_memo = false;
+}
+
+__asm__(".text\n"
+        ".globl unwind_capture_memo\n"
+        ".hidden unwind_capture_memo\n"
+        ".type unwind_capture_memo, @function\n"
+        ".p2align 4\n"
+        "unwind_capture_memo:\n"
+        ".cfi_startproc\n"
+#ifdef __CET__
+        "endbr64\n"
+#endif
+        "mov (%rsp), %rsi\n" /* pc: the return address */
+        "lea 8(%rsp), %rdx\n" /* sp: the caller's */
+        "mov %rbp, %rcx\n"    /* bp: the caller's */
+        "jmp unwind_capture_memo_from\n"
+        ".cfi_endproc\n"
+        ".size unwind_capture_memo, .-unwind_capture_memo\n");
 
 /* unwind_capture() is four instructions of assembly: at its entry the
  * caller's frame is known without unwinding anything (the return address
@@ -1607,7 +1816,7 @@ unsigned unwind_from_context(const void *ucontext, uintptr_t *frames, unsigned m
     uint64_t gen_tag = (uint64_t)atomic_load_explicit(&code_gen, memory_order_acquire) << 32;
     if (!step(&f, rule_for(f.pc, true, gen_tag), &w))
         return 1;
-    return 1 + walk(f.pc, f.sp, f.bp, f.exact, &w, frames + 1, max - 1, 0);
+    return 1 + walk(f.pc, f.sp, f.bp, f.exact, &w, frames + 1, max - 1, 0, NULL);
 }
 
 #else /* !UNWIND_SUPPORTED */
@@ -1630,5 +1839,17 @@ unsigned unwind_from_context(const void *ucontext, uintptr_t *frames, unsigned m
 }
 
 void unwind_forget_code(void) {}
+
+bool unwind_capture_memo(struct unwind_memo_req *req)
+{
+    req->n = 0;
+    req->owns_memo = false;
+    return false;
+}
+
+void unwind_remember(struct unwind_memo_req *req)
+{
+    (void)req;
+}
 
 #endif

@@ -95,27 +95,24 @@ bool debug_valid_object(const struct kmem_cache *c, const struct slab *s, const 
 /* ---- tracks ----------------------------------------------------------------- */
 
 struct stack_snap {
-    unsigned n;
+    uintptr_t caller; /* the first frame, 0: none */
     depot_handle_t handle;
-    uintptr_t frames[STACK_MAX_FRAMES];
 };
 
 /* Captured before the cache lock is taken: unwinding is the slow part. */
 static void snap_stack(const struct kmem_cache *c, struct stack_snap *st)
 {
-    st->n = 0;
+    st->caller = 0;
     st->handle = 0;
-    if (c->debug & SLAB_STORE_USER) {
-        st->n = stack_capture(st->frames, (unsigned)opt.stack_depth);
-        st->handle = depot_save(st->frames, st->n);
-    }
+    if (c->debug & SLAB_STORE_USER)
+        st->handle = stack_save((unsigned)opt.stack_depth, &st->caller);
 }
 
 static void set_track(const struct kmem_cache *c, const struct slab *s, void *p,
                       enum track_item i, const struct stack_snap *st)
 {
     struct track *t = get_track(c, s, p, i);
-    t->addr = st->n ? st->frames[0] : 0;
+    t->addr = st->caller;
     t->handle = st->handle;
     t->cpu = sched_getcpu();
     t->pid = thread_id();
