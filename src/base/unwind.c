@@ -1696,34 +1696,12 @@ static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, ui
     thread_memo.fresh = m;
 }
 
-static bool capture_memo_from(struct unwind_memo_req *req, uintptr_t pc, uintptr_t sp,
-                              uintptr_t bp) __asm__("unwind_capture_memo_from");
-static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_req *req,
-                                                           uintptr_t pc, uintptr_t sp, uintptr_t bp)
+/* A walk that repeats none remembered: made, and kept if it can be. */
+static __attribute__((noinline)) bool capture_memo_walk(struct unwind_memo_req *req, uintptr_t pc,
+                                                        uintptr_t sp, uintptr_t bp, uint32_t gen,
+                                                        struct memo *set)
 {
-    struct window w = {.signals = 0};
-    req->n = 0;
-    req->owns_memo = false;
-    if (!req->max || !unwind_available() || !stack_window(sp, &w))
-        return false;
-    if (thread_memo.busy || req->max > UNWIND_MEMO_MAX || w.lo != thread_stack.lo ||
-        w.hi != thread_stack.hi || w.probes) {
-        req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, NULL);
-        return false;
-    }
-    thread_memo.busy = true;
-    atomic_signal_fence(memory_order_seq_cst);
-    uint32_t gen = atomic_load_explicit(&code_gen, memory_order_acquire);
-    struct memo *set = thread_memo.m[(sp * 0x9e3779b97f4a7c15ull) >> (64 - 2)];
-    _Static_assert(MEMO_SETS == 4, "two bits of set index");
-    for (unsigned i = 0; i < MEMO_WAYS; i++) {
-        if (memo_repeats(&set[i], pc, sp, bp, w.hi, gen, req->max)) {
-            memcpy(req->payload, set[i].payload, sizeof(req->payload));
-            atomic_signal_fence(memory_order_seq_cst);
-            thread_memo.busy = false;
-            return true;
-        }
-    }
+    struct window w = {.lo = thread_stack.lo, .hi = thread_stack.hi};
     req->owns_memo = true;
     struct memo_log log = {.ok = true, .bp_from = BP_START};
     req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, &log);
@@ -1731,6 +1709,48 @@ static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_re
     if (log.ok)
         memo_keep(&log, pc, sp, bp, &w, gen, req->max, set);
     return false;
+}
+
+/* Anything but the thread's own proven stack, or a signal handler that
+ * interrupted a capture: walked, not remembered. */
+static __attribute__((noinline)) bool capture_unremembered(struct unwind_memo_req *req,
+                                                           uintptr_t pc, uintptr_t sp, uintptr_t bp)
+{
+    struct window w = {.signals = 0};
+    req->n = 0;
+    req->owns_memo = false;
+    if (!req->max || !unwind_available() || !stack_window(sp, &w))
+        return false;
+    req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, NULL);
+    return false;
+}
+
+/* Written for a walk remembered: no frame of its own beyond a few
+ * registers; anything else leaves through one call. */
+static bool capture_memo_from(struct unwind_memo_req *req, uintptr_t pc, uintptr_t sp,
+                              uintptr_t bp) __asm__("unwind_capture_memo_from");
+static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_req *req,
+                                                           uintptr_t pc, uintptr_t sp, uintptr_t bp)
+{
+    /* On the thread's proven stack (so unwind_available() held once). */
+    if (unlikely(!(sp >= thread_stack.lo && sp < thread_stack.hi) || thread_memo.busy ||
+                 !req->max || req->max > UNWIND_MEMO_MAX))
+        return capture_unremembered(req, pc, sp, bp);
+    thread_memo.busy = true;
+    atomic_signal_fence(memory_order_seq_cst);
+    uint32_t gen = atomic_load_explicit(&code_gen, memory_order_acquire);
+    struct memo *set = thread_memo.m[(sp * 0x9e3779b97f4a7c15ull) >> (64 - 2)];
+    _Static_assert(MEMO_SETS == 4, "two bits of set index");
+    for (unsigned i = 0; i < MEMO_WAYS; i++) {
+        if (memo_repeats(&set[i], pc, sp, bp, thread_stack.hi, gen, req->max)) {
+            memcpy(req->payload, set[i].payload, sizeof(req->payload));
+            req->owns_memo = false;
+            atomic_signal_fence(memory_order_seq_cst);
+            thread_memo.busy = false;
+            return true;
+        }
+    }
+    return capture_memo_walk(req, pc, sp, bp, gen, set);
 }
 
 void unwind_remember(struct unwind_memo_req *req)
