@@ -1393,7 +1393,7 @@ void unwind_forget_code(void)
  * unwind_capture_memo() or before unwind_remember() does not use the
  * memory (thread_memo.busy): it walks.
  */
-#define MEMO_READS 32 /* words a remembered walk compares, at most */
+#define MEMO_READS 24 /* words a remembered walk compares, at most */
 
 /* What the walk of a capture read, kept while it runs. */
 struct memo_log {
@@ -1635,15 +1635,23 @@ static __attribute__((used, noipa)) unsigned capture_from(uintptr_t *frames, uns
 
 /* ---- Remembered walks: the memory ---------------------------------------- */
 
+/* A set is chosen by the stack pointer, and, once walks from one stack
+ * depth were seen to collide (the call chains of one function's callees
+ * often start at one depth: cfrac has 33 of its 70 there), also by the
+ * word at a probe: where two of them parted.  In a set, each way has a
+ * read that tells it from the others of its depth, compared first. */
 #define MEMO_WAYS 4 /* walks remembered per set */
-#define MEMO_SETS 4 /* sets, chosen by the stack pointer */
+#define MEMO_SET_BITS 4
+#define MEMO_SETS (1u << MEMO_SET_BITS)
+#define MEMO_PROBES 16 /* stack depths with a probe */
 
 /* A remembered walk.  Invariant: valid only when complete; every read
- * (sp + off[k]) lay in [lo, hi), the thread's proven stack then. */
+ * (sp + off[k]) lay in [lo, hi), the thread's proven stack then;
+ * first < nreads unless nreads == 0. */
 struct memo {
-    uintptr_t pc, sp, bp, lo, hi; /* the start (bp compared when bp_used); the stack */
+    uintptr_t sp, pc, bp, lo, hi; /* the start (bp compared when bp_used); the stack */
     uint32_t gen;                 /* code_gen when it was walked */
-    uint8_t max, nreads;
+    uint8_t max, nreads, first;   /* first: the read compared first */
     bool valid, bp_used;
     uint64_t payload[2];
     uint32_t off[MEMO_READS]; /* where each word was read, from sp */
@@ -1654,8 +1662,27 @@ static __thread struct {
     bool busy;           /* in use by the code a signal handler may have interrupted */
     unsigned victim;     /* the next way replaced */
     struct memo *fresh;  /* the walk unwind_remember() completes; NULL: none */
+    struct {
+        uintptr_t sp;
+        uint32_t off; /* the probe: at sp + off */
+    } probe[MEMO_PROBES];
     struct memo m[MEMO_SETS][MEMO_WAYS];
 } thread_memo;
+
+/* The set of walks from sp (on the thread's proven stack). */
+static inline struct memo *memo_set(uintptr_t sp)
+{
+    uint64_t key = sp;
+    unsigned pi = (unsigned)(sp >> 4) % MEMO_PROBES;
+    if (thread_memo.probe[pi].sp == sp) {
+        uintptr_t at = sp + thread_memo.probe[pi].off, v;
+        if (at - sp <= thread_stack.hi - sizeof(uintptr_t) - sp) { /* sp <= at <= hi - 8 */
+            memcpy(&v, (const void *)at, sizeof(v));
+            key ^= v * 0xff51afd7ed558ccdull;
+        }
+    }
+    return thread_memo.m[(key * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_SET_BITS)];
+}
 
 /* Would the walk from (pc, sp, bp) on stack [.., hi) repeat m? */
 static inline bool memo_repeats(const struct memo *m, uintptr_t pc, uintptr_t sp, uintptr_t bp,
@@ -1665,6 +1692,12 @@ static inline bool memo_repeats(const struct memo *m, uintptr_t pc, uintptr_t sp
         m->max != max || (m->bp_used && m->bp != bp))
         return false;
     unwind_assert(m->lo >= thread_stack.lo); /* what was proven stays so */
+    if (m->nreads) {
+        uintptr_t v;
+        memcpy(&v, (const void *)(sp + m->off[m->first]), sizeof(v));
+        if (v != m->val[m->first])
+            return false;
+    }
     for (unsigned k = 0; k < m->nreads; k++) {
         uintptr_t v;
         memcpy(&v, (const void *)(sp + m->off[k]), sizeof(v));
@@ -1678,13 +1711,45 @@ static inline bool memo_repeats(const struct memo *m, uintptr_t pc, uintptr_t sp
 static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, uintptr_t bp,
                       const struct window *w, uint32_t gen, unsigned max, struct memo *set)
 {
-    struct memo *m = &set[thread_memo.victim++ % MEMO_WAYS];
-    m->valid = false;
-    atomic_signal_fence(memory_order_seq_cst);
     for (unsigned k = 0; k < log->nreads; k++) {
         unwind_assert(log->at[k] >= w->lo && log->at[k] <= w->hi - sizeof(uintptr_t));
         if (log->at[k] < sp || log->at[k] - sp > UINT32_MAX)
             return; /* not kept: fresh stays NULL */
+    }
+    /* The read compared first: where this walk parts from the walk of its
+     * depth most like it.  The way: an empty one, else each in turn. */
+    unsigned first = 0, way = MEMO_WAYS;
+    for (unsigned i = 0; i < MEMO_WAYS; i++) {
+        const struct memo *e = &set[i];
+        if (!e->valid) {
+            way = i;
+            continue;
+        }
+        if (e->sp != sp || e->pc != pc)
+            continue;
+        unsigned k = 0;
+        while (k < e->nreads && k < log->nreads && e->off[k] == log->at[k] - sp &&
+               e->val[k] == log->val[k])
+            k++;
+        first = k > first ? k : first;
+    }
+    unsigned pi = (unsigned)(sp >> 4) % MEMO_PROBES;
+    if (first && first < log->nreads && thread_memo.probe[pi].sp != sp) {
+        /* Walks from sp collide: probe where they part, from now on. */
+        thread_memo.probe[pi].sp = sp;
+        thread_memo.probe[pi].off = (uint32_t)(log->at[first] - sp);
+        set = memo_set(sp);
+        way = MEMO_WAYS;
+        for (unsigned i = 0; i < MEMO_WAYS && way == MEMO_WAYS; i++)
+            if (!set[i].valid)
+                way = i;
+    }
+    if (way == MEMO_WAYS)
+        way = thread_memo.victim++ % MEMO_WAYS;
+    struct memo *m = &set[way];
+    m->valid = false;
+    atomic_signal_fence(memory_order_seq_cst);
+    for (unsigned k = 0; k < log->nreads; k++) {
         m->off[k] = (uint32_t)(log->at[k] - sp);
         m->val[k] = log->val[k];
     }
@@ -1692,6 +1757,7 @@ static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, ui
     m->gen = gen;
     m->max = (uint8_t)max;
     m->nreads = (uint8_t)log->nreads;
+    m->first = (uint8_t)(first < log->nreads ? first : log->nreads ? log->nreads - 1 : 0);
     m->bp_used = log->bp_used;
     thread_memo.fresh = m;
 }
@@ -1739,8 +1805,7 @@ static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_re
     thread_memo.busy = true;
     atomic_signal_fence(memory_order_seq_cst);
     uint32_t gen = atomic_load_explicit(&code_gen, memory_order_acquire);
-    struct memo *set = thread_memo.m[(sp * 0x9e3779b97f4a7c15ull) >> (64 - 2)];
-    _Static_assert(MEMO_SETS == 4, "two bits of set index");
+    struct memo *set = memo_set(sp);
     for (unsigned i = 0; i < MEMO_WAYS; i++) {
         if (memo_repeats(&set[i], pc, sp, bp, thread_stack.hi, gen, req->max)) {
             memcpy(req->payload, set[i].payload, sizeof(req->payload));
