@@ -1669,17 +1669,21 @@ static __thread struct {
     struct memo m[MEMO_SETS][MEMO_WAYS];
 } thread_memo;
 
-/* The set of walks from sp (on the thread's proven stack). */
-static inline struct memo *memo_set(uintptr_t sp)
+/* The set of the walks from sp (on the thread's proven stack) chosen by
+ * sp alone, or with `probed` by sp and the word at its probe: NULL when
+ * sp has none.  A walk is kept in the probed set when it read the probe's
+ * word, else in the other. */
+static inline struct memo *memo_set(uintptr_t sp, bool probed)
 {
     uint64_t key = sp;
-    unsigned pi = (unsigned)(sp >> 4) % MEMO_PROBES;
-    if (thread_memo.probe[pi].sp == sp) {
+    if (probed) {
+        unsigned pi = (unsigned)(sp >> 4) % MEMO_PROBES;
         uintptr_t at = sp + thread_memo.probe[pi].off, v;
-        if (at - sp <= thread_stack.hi - sizeof(uintptr_t) - sp) { /* sp <= at <= hi - 8 */
-            memcpy(&v, (const void *)at, sizeof(v));
-            key ^= v * 0xff51afd7ed558ccdull;
-        }
+        if (thread_memo.probe[pi].sp != sp ||
+            at - sp > thread_stack.hi - sizeof(uintptr_t) - sp) /* sp <= at <= hi - 8 */
+            return NULL;
+        memcpy(&v, (const void *)at, sizeof(v));
+        key ^= v * 0xff51afd7ed558ccdull;
     }
     return thread_memo.m[(key * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_SET_BITS)];
 }
@@ -1708,24 +1712,15 @@ static inline bool memo_repeats(const struct memo *m, uintptr_t pc, uintptr_t sp
 }
 
 /* Keeps the walk just logged, incomplete until unwind_remember(). */
-static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, uintptr_t bp,
-                      const struct window *w, uint32_t gen, unsigned max, struct memo *set)
+/* Where a new walk parts from the remembered walks of set (NULL: none)
+ * from its depth: the number of reads it shares with the most like it. */
+static unsigned memo_parts(const struct memo *set, const struct memo_log *log, uintptr_t pc,
+                           uintptr_t sp)
 {
-    for (unsigned k = 0; k < log->nreads; k++) {
-        unwind_assert(log->at[k] >= w->lo && log->at[k] <= w->hi - sizeof(uintptr_t));
-        if (log->at[k] < sp || log->at[k] - sp > UINT32_MAX)
-            return; /* not kept: fresh stays NULL */
-    }
-    /* The read compared first: where this walk parts from the walk of its
-     * depth most like it.  The way: an empty one, else each in turn. */
-    unsigned first = 0, way = MEMO_WAYS;
-    for (unsigned i = 0; i < MEMO_WAYS; i++) {
+    unsigned first = 0;
+    for (unsigned i = 0; set && i < MEMO_WAYS; i++) {
         const struct memo *e = &set[i];
-        if (!e->valid) {
-            way = i;
-            continue;
-        }
-        if (e->sp != sp || e->pc != pc)
+        if (!e->valid || e->sp != sp || e->pc != pc)
             continue;
         unsigned k = 0;
         while (k < e->nreads && k < log->nreads && e->off[k] == log->at[k] - sp &&
@@ -1733,17 +1728,37 @@ static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, ui
             k++;
         first = k > first ? k : first;
     }
+    return first;
+}
+
+static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, uintptr_t bp,
+                      const struct window *w, uint32_t gen, unsigned max)
+{
+    for (unsigned k = 0; k < log->nreads; k++) {
+        unwind_assert(log->at[k] >= w->lo && log->at[k] <= w->hi - sizeof(uintptr_t));
+        if (log->at[k] < sp || log->at[k] - sp > UINT32_MAX)
+            return; /* not kept: fresh stays NULL */
+    }
+    /* The read compared first: where this walk parts from the walk of its
+     * depth most like it. */
+    unsigned first = memo_parts(memo_set(sp, false), log, pc, sp);
+    unsigned probed_first = memo_parts(memo_set(sp, true), log, pc, sp);
+    first = probed_first > first ? probed_first : first;
     unsigned pi = (unsigned)(sp >> 4) % MEMO_PROBES;
     if (first && first < log->nreads && thread_memo.probe[pi].sp != sp) {
         /* Walks from sp collide: probe where they part, from now on. */
         thread_memo.probe[pi].sp = sp;
         thread_memo.probe[pi].off = (uint32_t)(log->at[first] - sp);
-        set = memo_set(sp);
-        way = MEMO_WAYS;
-        for (unsigned i = 0; i < MEMO_WAYS && way == MEMO_WAYS; i++)
-            if (!set[i].valid)
-                way = i;
     }
+    bool read_probe = false;
+    for (unsigned k = 0; k < log->nreads && thread_memo.probe[pi].sp == sp; k++)
+        read_probe |= log->at[k] - sp == thread_memo.probe[pi].off;
+    struct memo *set = memo_set(sp, read_probe);
+    /* The way: an empty one, else each in turn. */
+    unsigned way = MEMO_WAYS;
+    for (unsigned i = 0; i < MEMO_WAYS && way == MEMO_WAYS; i++)
+        if (!set[i].valid)
+            way = i;
     if (way == MEMO_WAYS)
         way = thread_memo.victim++ % MEMO_WAYS;
     struct memo *m = &set[way];
@@ -1764,8 +1779,7 @@ static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, ui
 
 /* A walk that repeats none remembered: made, and kept if it can be. */
 static __attribute__((noinline)) bool capture_memo_walk(struct unwind_memo_req *req, uintptr_t pc,
-                                                        uintptr_t sp, uintptr_t bp, uint32_t gen,
-                                                        struct memo *set)
+                                                        uintptr_t sp, uintptr_t bp, uint32_t gen)
 {
     struct window w = {.lo = thread_stack.lo, .hi = thread_stack.hi};
     req->owns_memo = true;
@@ -1773,7 +1787,7 @@ static __attribute__((noinline)) bool capture_memo_walk(struct unwind_memo_req *
     req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, &log);
     thread_memo.fresh = NULL;
     if (log.ok)
-        memo_keep(&log, pc, sp, bp, &w, gen, req->max, set);
+        memo_keep(&log, pc, sp, bp, &w, gen, req->max);
     return false;
 }
 
@@ -1805,17 +1819,19 @@ static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_re
     thread_memo.busy = true;
     atomic_signal_fence(memory_order_seq_cst);
     uint32_t gen = atomic_load_explicit(&code_gen, memory_order_acquire);
-    struct memo *set = memo_set(sp);
-    for (unsigned i = 0; i < MEMO_WAYS; i++) {
-        if (memo_repeats(&set[i], pc, sp, bp, thread_stack.hi, gen, req->max)) {
-            memcpy(req->payload, set[i].payload, sizeof(req->payload));
-            req->owns_memo = false;
-            atomic_signal_fence(memory_order_seq_cst);
-            thread_memo.busy = false;
-            return true;
+    for (int probed = 1; probed >= 0; probed--) {
+        struct memo *set = memo_set(sp, probed);
+        for (unsigned i = 0; set && i < MEMO_WAYS; i++) {
+            if (memo_repeats(&set[i], pc, sp, bp, thread_stack.hi, gen, req->max)) {
+                memcpy(req->payload, set[i].payload, sizeof(req->payload));
+                req->owns_memo = false;
+                atomic_signal_fence(memory_order_seq_cst);
+                thread_memo.busy = false;
+                return true;
+            }
         }
     }
-    return capture_memo_walk(req, pc, sp, bp, gen, set);
+    return capture_memo_walk(req, pc, sp, bp, gen);
 }
 
 void unwind_remember(struct unwind_memo_req *req)
