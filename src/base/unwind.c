@@ -1644,6 +1644,11 @@ static __attribute__((used, noipa)) unsigned capture_from(uintptr_t *frames, uns
 #define MEMO_SET_BITS 4
 #define MEMO_SETS (1u << MEMO_SET_BITS)
 #define MEMO_PROBES 16 /* stack depths with a probe */
+/* A walk missed costs about as much as two recognised save (the look-up,
+ * then the walk kept): a thread that misses more than a third of its
+ * walks, over its last few dozen, walks without the memory for a while. */
+#define MEMO_CREDIT 32
+#define MEMO_PLAIN 4096
 
 /* A remembered walk.  Invariant: valid only when complete; every read
  * (sp + off[k]) lay in [lo, hi), the thread's proven stack then;
@@ -1662,6 +1667,8 @@ static __thread struct {
     bool busy;           /* in use by the code a signal handler may have interrupted */
     unsigned victim;     /* the next way replaced */
     struct memo *fresh;  /* the walk unwind_remember() completes; NULL: none */
+    int credit;          /* walks recognised minus twice those missed, recently */
+    unsigned plain;      /* captures left to walk without the memory */
     struct {
         uintptr_t sp;
         uint32_t off; /* the probe: at sp + off */
@@ -1786,16 +1793,24 @@ static __attribute__((noinline)) bool capture_memo_walk(struct unwind_memo_req *
     struct memo_log log = {.ok = true, .bp_from = BP_START};
     req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, &log);
     thread_memo.fresh = NULL;
+    thread_memo.credit -= 2;
+    if (thread_memo.credit < -MEMO_CREDIT) {
+        thread_memo.credit = 0;
+        thread_memo.plain = MEMO_PLAIN;
+    }
     if (log.ok)
         memo_keep(&log, pc, sp, bp, &w, gen, req->max);
     return false;
 }
 
-/* Anything but the thread's own proven stack, or a signal handler that
- * interrupted a capture: walked, not remembered. */
+/* Anything but the thread's own proven stack, a signal handler that
+ * interrupted a capture, or a thread whose walks rarely repeat lately:
+ * walked, not remembered. */
 static __attribute__((noinline)) bool capture_unremembered(struct unwind_memo_req *req,
                                                            uintptr_t pc, uintptr_t sp, uintptr_t bp)
 {
+    if (thread_memo.plain && !thread_memo.busy)
+        thread_memo.plain--;
     struct window w = {.signals = 0};
     req->n = 0;
     req->owns_memo = false;
@@ -1814,7 +1829,7 @@ static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_re
 {
     /* On the thread's proven stack (so unwind_available() held once). */
     if (unlikely(!(sp >= thread_stack.lo && sp < thread_stack.hi) || thread_memo.busy ||
-                 !req->max || req->max > UNWIND_MEMO_MAX))
+                 !req->max || req->max > UNWIND_MEMO_MAX || thread_memo.plain))
         return capture_unremembered(req, pc, sp, bp);
     thread_memo.busy = true;
     atomic_signal_fence(memory_order_seq_cst);
@@ -1824,6 +1839,7 @@ static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_re
         for (unsigned i = 0; set && i < MEMO_WAYS; i++) {
             if (memo_repeats(&set[i], pc, sp, bp, thread_stack.hi, gen, req->max)) {
                 memcpy(req->payload, set[i].payload, sizeof(req->payload));
+                thread_memo.credit += thread_memo.credit < MEMO_CREDIT;
                 req->owns_memo = false;
                 atomic_signal_fence(memory_order_seq_cst);
                 thread_memo.busy = false;

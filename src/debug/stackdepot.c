@@ -160,30 +160,39 @@ unsigned stack_capture(uintptr_t *frames, unsigned max)
     return drop_own_frames(buf, n, frames, max);
 }
 
-/* The payload kept with a remembered walk: the first frame, the handle. */
+/* A walk that repeats none remembered: its stack saved, and remembered
+ * with the payload stack_save() returns: the first frame, the handle. */
+static __attribute__((noinline)) depot_handle_t stack_save_walked(struct unwind_memo_req *req,
+                                                                  unsigned max, uintptr_t *caller)
+{
+    uintptr_t frames[STACK_MAX_FRAMES];
+    unsigned n = drop_own_frames(req->frames, req->n, frames, max);
+    *caller = n ? frames[0] : 0;
+    depot_handle_t h = depot_save(frames, n);
+    req->payload[0] = *caller;
+    req->payload[1] = h;
+    unwind_remember(req);
+    return h;
+}
+
 depot_handle_t stack_save(unsigned max, uintptr_t *caller)
 {
-    uintptr_t buf[STACK_MAX_FRAMES + 16], frames[STACK_MAX_FRAMES];
     *caller = 0;
     if (!atomic_load_explicit(&unwinder_ready, memory_order_acquire))
         return 0;
     if (!use_unwinder) {
+        uintptr_t frames[STACK_MAX_FRAMES];
         unsigned n = stack_capture(frames, max);
         *caller = n ? frames[0] : 0;
         return depot_save(frames, n);
     }
+    uintptr_t buf[STACK_MAX_FRAMES + 16];
     struct unwind_memo_req req = {.frames = buf, .max = capture_want(max)};
-    if (unwind_capture_memo(&req)) {
+    if (likely(unwind_capture_memo(&req))) {
         *caller = (uintptr_t)req.payload[0];
         return (depot_handle_t)req.payload[1];
     }
-    unsigned n = drop_own_frames(buf, req.n, frames, max);
-    *caller = n ? frames[0] : 0;
-    depot_handle_t h = depot_save(frames, n);
-    req.payload[0] = *caller;
-    req.payload[1] = h;
-    unwind_remember(&req);
-    return h;
+    return stack_save_walked(&req, max, caller);
 }
 
 unsigned stack_capture_context(const void *uc, uintptr_t *frames, unsigned max)
