@@ -1397,12 +1397,12 @@ void unwind_forget_code(void)
 
 /* What the walk of a capture read, kept while it runs. */
 struct memo_log {
-    bool ok;                /* the walk can be remembered */
-    bool bp_used;           /* the start's rbp made a CFA */
-    unsigned bp_from;       /* where the current rbp comes from: */
-#define BP_START 0          /*   the start, */
-#define BP_PENDING 1        /*   a read not logged yet (pend_*), */
-#define BP_LOGGED 2         /*   a read logged */
+    bool ok;          /* the walk can be remembered */
+    bool bp_used;     /* the start's rbp made a CFA */
+    unsigned bp_from; /* where the current rbp comes from: */
+#define BP_START 0    /*   the start, */
+#define BP_PENDING 1  /*   a read not logged yet (pend_*), */
+#define BP_LOGGED 2   /*   a read logged */
     uintptr_t pend_at, pend_val;
     unsigned nreads;
     uintptr_t at[MEMO_READS], val[MEMO_READS];
@@ -1521,9 +1521,10 @@ static __attribute__((noinline)) bool step(struct frame *f, struct rule_words wo
  * words with shifts, rbp is loaded without a branch (from the return
  * address's slot when it is not saved), and both reads are checked against
  * the window with one comparison each.  Anything else goes to step(). */
-static inline __attribute__((always_inline)) unsigned
-walk(uintptr_t pc, uintptr_t sp, uintptr_t bp, bool exact, struct window *w, uintptr_t *frames,
-     unsigned max, unsigned skip, struct memo_log *log)
+static inline __attribute__((always_inline)) unsigned walk(uintptr_t pc, uintptr_t sp, uintptr_t bp,
+                                                           bool exact, struct window *w,
+                                                           uintptr_t *frames, unsigned max,
+                                                           unsigned skip, struct memo_log *log)
 {
     const uint64_t gen_tag = (uint64_t)atomic_load_explicit(&code_gen, memory_order_acquire) << 32;
     uintptr_t lo = w->lo, hi = w->hi;
@@ -1644,9 +1645,11 @@ static __attribute__((used, noipa)) unsigned capture_from(uintptr_t *frames, uns
 #define MEMO_SET_BITS 4
 #define MEMO_SETS (1u << MEMO_SET_BITS)
 #define MEMO_PROBES 16 /* stack depths with a probe */
-/* A walk missed costs about as much as two recognised save (the look-up,
- * then the walk kept): a thread that misses more than a third of its
- * walks, over its last few dozen, walks without the memory for a while. */
+/* A walk missed costs the look-up and the keeping on top of the walk: a
+ * thread that misses more walks than it recognises, over its last few
+ * dozen, walks without the memory for a while.  (Weighing a miss twice
+ * turned it off too often: cfrac under FZPU at scale 0.05, 2.60e9
+ * instructions against 2.40e9.) */
 #define MEMO_CREDIT 32
 #define MEMO_PLAIN 4096
 
@@ -1664,11 +1667,11 @@ struct memo {
 };
 
 static __thread struct {
-    bool busy;           /* in use by the code a signal handler may have interrupted */
-    unsigned victim;     /* the next way replaced */
-    struct memo *fresh;  /* the walk unwind_remember() completes; NULL: none */
-    int credit;          /* walks recognised minus twice those missed, recently */
-    unsigned plain;      /* captures left to walk without the memory */
+    bool busy;          /* in use by the code a signal handler may have interrupted */
+    unsigned victim;    /* the next way replaced */
+    struct memo *fresh; /* the walk unwind_remember() completes; NULL: none */
+    int credit;         /* walks recognised minus those missed, recently */
+    unsigned plain;     /* captures left to walk without the memory */
     struct {
         uintptr_t sp;
         uint32_t off; /* the probe: at sp + off */
@@ -1699,8 +1702,8 @@ static inline struct memo *memo_set(uintptr_t sp, bool probed)
 static inline bool memo_repeats(const struct memo *m, uintptr_t pc, uintptr_t sp, uintptr_t bp,
                                 uintptr_t hi, uint32_t gen, unsigned max)
 {
-    if (!m->valid || m->sp != sp || m->pc != pc || m->hi != hi || m->gen != gen ||
-        m->max != max || (m->bp_used && m->bp != bp))
+    if (!m->valid || m->sp != sp || m->pc != pc || m->hi != hi || m->gen != gen || m->max != max ||
+        (m->bp_used && m->bp != bp))
         return false;
     unwind_assert(m->lo >= thread_stack.lo); /* what was proven stays so */
     if (m->nreads) {
@@ -1793,7 +1796,7 @@ static __attribute__((noinline)) bool capture_memo_walk(struct unwind_memo_req *
     struct memo_log log = {.ok = true, .bp_from = BP_START};
     req->n = walk(pc, sp, bp, false, &w, req->frames, req->max, 0, &log);
     thread_memo.fresh = NULL;
-    thread_memo.credit -= 2;
+    thread_memo.credit -= 1;
     if (thread_memo.credit < -MEMO_CREDIT) {
         thread_memo.credit = 0;
         thread_memo.plain = MEMO_PLAIN;
@@ -1877,7 +1880,7 @@ __asm__(".text\n"
 #ifdef __CET__
         "endbr64\n"
 #endif
-        "mov (%rsp), %rsi\n" /* pc: the return address */
+        "mov (%rsp), %rsi\n"  /* pc: the return address */
         "lea 8(%rsp), %rdx\n" /* sp: the caller's */
         "mov %rbp, %rcx\n"    /* bp: the caller's */
         "jmp unwind_capture_memo_from\n"
