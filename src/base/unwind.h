@@ -54,6 +54,28 @@ UNWIND_API bool unwind_available(void);
  * !unwind_available(). */
 UNWIND_API unsigned unwind_capture(uintptr_t *frames, unsigned max, unsigned skip);
 
+/* A capture through the calling thread's memory of its last walks (see
+ * unwind.c, "Remembered walks"): an allocation made again from the same
+ * call chain is recognised by reading again the words its walk read. */
+#define UNWIND_MEMO_MAX 255 /* frames a remembered walk may have */
+struct unwind_memo_req {
+    uintptr_t *frames;   /* in: room for max frames */
+    unsigned max;        /* in */
+    unsigned n;          /* out: frames walked */
+    uint64_t payload[2]; /* what the caller keeps with a walk */
+    bool owns_memo;      /* unwind_remember() has something to do */
+};
+
+/* unwind_capture(req->frames, req->max, 0), remembered.  True when the
+ * walk from the caller's frame would repeat one this thread remembers
+ * (the same start, the same words read): req->payload is then what was
+ * given to unwind_remember() after that walk, and nothing is walked.
+ * False after a walk into req->frames (req->n of them); the caller then
+ * sets req->payload (say, what it made of those frames) and calls
+ * unwind_remember(req) before it captures again. */
+UNWIND_API bool unwind_capture_memo(struct unwind_memo_req *req);
+UNWIND_API void unwind_remember(struct unwind_memo_req *req);
+
 /* From a signal handler: `ucontext` is its third argument (SA_SIGINFO).
  * frames[0] is the interrupted pc, then the return addresses of its
  * callers, unwound from the interrupted registers (the handler's own

@@ -125,15 +125,10 @@ static unsigned capture_backtrace(uintptr_t *frames, unsigned max)
     return n > 0 ? (unsigned)n : 0;
 }
 
-unsigned stack_capture(uintptr_t *frames, unsigned max)
+/* A stack as captured (buf[0..n)) without slabdbg's frames at its top
+ * into frames[0..max); returns the number kept. */
+static unsigned drop_own_frames(const uintptr_t *buf, unsigned n, uintptr_t *frames, unsigned max)
 {
-    uintptr_t buf[STACK_MAX_FRAMES + 16];
-    /* A few more than asked: slabdbg's own frames (malloc, the slow path,
-     * the debug path, the capture) are dropped from the top. */
-    unsigned want = (max > STACK_MAX_FRAMES ? STACK_MAX_FRAMES : max) + 8;
-    if (!atomic_load_explicit(&unwinder_ready, memory_order_acquire))
-        return 0;
-    unsigned n = use_unwinder ? unwind_capture(buf, want, 0) : capture_backtrace(buf, want);
     unsigned i = 0, out = 0;
     while (i < n && pc_is_ours(buf[i]))
         i++;
@@ -146,6 +141,58 @@ unsigned stack_capture(uintptr_t *frames, unsigned max)
     for (; i < n && out < max; i++)
         frames[out++] = buf[i];
     return out;
+}
+
+/* A few more frames than asked are captured: slabdbg's own (malloc, the
+ * slow path, the debug path, the capture) are dropped from the top. */
+static unsigned capture_want(unsigned max)
+{
+    return (max > STACK_MAX_FRAMES ? STACK_MAX_FRAMES : max) + 8;
+}
+
+unsigned stack_capture(uintptr_t *frames, unsigned max)
+{
+    uintptr_t buf[STACK_MAX_FRAMES + 16];
+    unsigned want = capture_want(max);
+    if (!atomic_load_explicit(&unwinder_ready, memory_order_acquire))
+        return 0;
+    unsigned n = use_unwinder ? unwind_capture(buf, want, 0) : capture_backtrace(buf, want);
+    return drop_own_frames(buf, n, frames, max);
+}
+
+/* A walk that repeats none remembered: its stack saved, and remembered
+ * with the payload stack_save() returns: the first frame, the handle. */
+static __attribute__((noinline)) depot_handle_t stack_save_walked(struct unwind_memo_req *req,
+                                                                  unsigned max, uintptr_t *caller)
+{
+    uintptr_t frames[STACK_MAX_FRAMES];
+    unsigned n = drop_own_frames(req->frames, req->n, frames, max);
+    *caller = n ? frames[0] : 0;
+    depot_handle_t h = depot_save(frames, n);
+    req->payload[0] = *caller;
+    req->payload[1] = h;
+    unwind_remember(req);
+    return h;
+}
+
+depot_handle_t stack_save(unsigned max, uintptr_t *caller)
+{
+    *caller = 0;
+    if (!atomic_load_explicit(&unwinder_ready, memory_order_acquire))
+        return 0;
+    if (!use_unwinder) {
+        uintptr_t frames[STACK_MAX_FRAMES];
+        unsigned n = stack_capture(frames, max);
+        *caller = n ? frames[0] : 0;
+        return depot_save(frames, n);
+    }
+    uintptr_t buf[STACK_MAX_FRAMES + 16];
+    struct unwind_memo_req req = {.frames = buf, .max = capture_want(max)};
+    if (likely(unwind_capture_memo(&req))) {
+        *caller = (uintptr_t)req.payload[0];
+        return (depot_handle_t)req.payload[1];
+    }
+    return stack_save_walked(&req, max, caller);
 }
 
 unsigned stack_capture_context(const void *uc, uintptr_t *frames, unsigned max)

@@ -31,6 +31,11 @@ INTERNAL extern _Atomic size_t depot_used;
 /* Captures the calling thread's stack, skipping slabdbg's own frames;
  * returns the number of frames (at most `max`). */
 INTERNAL unsigned stack_capture(uintptr_t *frames, unsigned max);
+/* stack_capture(), saved in the depot: returns the handle (0: no stack)
+ * and the first frame in *caller (0: none).  The same call chain seen
+ * again is known without unwinding or looking the depot up (see
+ * base/unwind.h, unwind_capture_memo). */
+INTERNAL depot_handle_t stack_save(unsigned max, uintptr_t *caller);
 /* From a signal handler (`uc`: its ucontext_t): the interrupted pc, then
  * its callers; returns the number of frames (at most `max`). */
 INTERNAL unsigned stack_capture_context(const void *uc, uintptr_t *frames, unsigned max);

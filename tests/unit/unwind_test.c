@@ -230,6 +230,73 @@ static void test_recursion(void)
     many_saves(6, check_stack);
 }
 
+/* ---- remembered walks --------------------------------------------------- */
+
+/* The stacks of the walks made, by number: the payload a walk is
+ * remembered with, so that a repeat tells which stack it repeats. */
+#define MEMO_STACKS 4096
+static uintptr_t memo_stacks[MEMO_STACKS][MAXF + 2];
+static unsigned memo_nframes[MEMO_STACKS], memo_made;
+static int memo_hits;
+
+/* unwind_capture_memo() from here: frames[0] is in this function. */
+static NOINLINE unsigned memo_capture(uintptr_t *f, unsigned max)
+{
+    struct unwind_memo_req req = {.frames = f, .max = max};
+    in_unwinder = 1;
+    bool repeat = unwind_capture_memo(&req);
+    in_unwinder = 0;
+    if (repeat) {
+        uint64_t k = req.payload[0];
+        memo_hits++;
+        expect(k < memo_made, "a remembered walk's payload");
+        unsigned n = k < memo_made ? memo_nframes[k] : 0;
+        memcpy(f, memo_stacks[k < memo_made ? k : 0], n * sizeof(*f));
+        return n;
+    }
+    unsigned k = memo_made < MEMO_STACKS ? memo_made++ : MEMO_STACKS - 1;
+    memcpy(memo_stacks[k], f, req.n * sizeof(*f));
+    memo_nframes[k] = req.n;
+    req.payload[0] = k;
+    unwind_remember(&req);
+    __asm__ volatile("" : : : "memory");
+    return req.n;
+}
+
+/* Compares a capture through the memory (remembered or walked) with the
+ * reference, from the caller's frame on. */
+static NOINLINE void check_stack_memo(void)
+{
+    uintptr_t ours[MAXF + 2], ref[MAXF];
+    unsigned n = memo_capture(ours, MAXF + 2);
+    unsigned m = ref_capture(ref, MAXF, 1);
+    /* ours[0] is in memo_capture, ours[1] in this function */
+    compare(ours + 2, n > 2 ? n - 2 : 0, ref, m);
+}
+
+/* The same call chains again and again, and chains that part at every
+ * depth from the same stack pointer (the same depths of recursion through
+ * frames with and without frame pointers, alloca and VLAs: CFAs from rbp):
+ * whatever is remembered, the frames are the walk's. */
+static void test_memo(void)
+{
+    current_case = "remembered walks";
+    for (int round = 0; round < 4; round++) {
+        for (int d = 0; d < 8; d += 1 + round) {
+            for (volatile int again = 0; again < 4; again++) { /* one call site */
+                recurse_nofp(d, check_stack_memo);
+                recurse_fp(d, check_stack_memo);
+            }
+        }
+        for (volatile int again = 0; again < 4; again++) {
+            recurse_alloca(3 + round, check_stack_memo);
+            recurse_vla(3 + round, check_stack_memo);
+            many_saves(2 + round, check_stack_memo);
+        }
+    }
+    expect(memo_hits > 100, "walks repeated were recognised"); /* 156 of 184 here */
+}
+
 static int qsort_checks;
 
 static int cmp_int(const void *a, const void *b)
@@ -1057,6 +1124,7 @@ int main(int argc, char **argv)
     find_ldso();
     dso_open();
     test_recursion();
+    test_memo();
     test_libc();
     test_cxx();
     test_dlopen();
