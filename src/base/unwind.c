@@ -1666,18 +1666,61 @@ struct memo {
     uintptr_t val[MEMO_READS];
 };
 
+/* The remembered walks of a thread: about 23 KiB, mapped at its first
+ * capture by a debugged cache (not in the thread's TLS: every thread of
+ * every program would carry it, and glibc refuses threads whose stack
+ * cannot hold the static TLS), given back when the thread exits. */
+struct memo_store {
+    struct {
+        uintptr_t sp;
+        uint32_t off; /* the probe: at sp + off */
+    } probe[MEMO_PROBES];
+    struct memo m[MEMO_SETS][MEMO_WAYS];
+};
+
 static __thread struct {
     bool busy;          /* in use by the code a signal handler may have interrupted */
     unsigned victim;    /* the next way replaced */
     struct memo *fresh; /* the walk unwind_remember() completes; NULL: none */
     int credit;         /* walks recognised minus those missed, recently */
     unsigned plain;     /* captures left to walk without the memory */
-    struct {
-        uintptr_t sp;
-        uint32_t off; /* the probe: at sp + off */
-    } probe[MEMO_PROBES];
-    struct memo m[MEMO_SETS][MEMO_WAYS];
+    struct memo_store *store; /* NULL until the first remembered capture */
 } thread_memo;
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static bool memo_key_ok;
+
+static void memo_store_free(void *p)
+{
+    if (p == thread_memo.store)
+        thread_memo.store = NULL;
+    munmap(p, sizeof(struct memo_store));
+}
+
+static void memo_key_init(void)
+{
+    memo_key_ok = pthread_key_create(&memo_key, memo_store_free) == 0;
+}
+
+/* The thread's store, mapped now if need be (thread_memo.busy held, so no
+ * handler of a signal maps a second one); NULL if it cannot be. */
+static __attribute__((noinline)) struct memo_store *memo_store_new(void)
+{
+    pthread_once(&memo_once, memo_key_init);
+    if (!memo_key_ok)
+        return NULL;
+    void *p = mmap(NULL, sizeof(struct memo_store), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (pthread_setspecific(memo_key, p) != 0) {
+        munmap(p, sizeof(struct memo_store));
+        return NULL;
+    }
+    thread_memo.store = p;
+    return p;
+}
 
 /* The set of the walks from sp (on the thread's proven stack) chosen by
  * sp alone, or with `probed` by sp and the word at its probe: NULL when
@@ -1688,14 +1731,14 @@ static inline struct memo *memo_set(uintptr_t sp, bool probed)
     uint64_t key = sp;
     if (probed) {
         unsigned pi = (unsigned)(sp >> 4) % MEMO_PROBES;
-        uintptr_t at = sp + thread_memo.probe[pi].off, v;
-        if (thread_memo.probe[pi].sp != sp ||
+        uintptr_t at = sp + thread_memo.store->probe[pi].off, v;
+        if (thread_memo.store->probe[pi].sp != sp ||
             at - sp > thread_stack.hi - sizeof(uintptr_t) - sp) /* sp <= at <= hi - 8 */
             return NULL;
         memcpy(&v, (const void *)at, sizeof(v));
         key ^= v * 0xff51afd7ed558ccdull;
     }
-    return thread_memo.m[(key * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_SET_BITS)];
+    return thread_memo.store->m[(key * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_SET_BITS)];
 }
 
 /* Would the walk from (pc, sp, bp) on stack [.., hi) repeat m? */
@@ -1755,14 +1798,14 @@ static void memo_keep(const struct memo_log *log, uintptr_t pc, uintptr_t sp, ui
     unsigned probed_first = memo_parts(memo_set(sp, true), log, pc, sp);
     first = probed_first > first ? probed_first : first;
     unsigned pi = (unsigned)(sp >> 4) % MEMO_PROBES;
-    if (first && first < log->nreads && thread_memo.probe[pi].sp != sp) {
+    if (first && first < log->nreads && thread_memo.store->probe[pi].sp != sp) {
         /* Walks from sp collide: probe where they part, from now on. */
-        thread_memo.probe[pi].sp = sp;
-        thread_memo.probe[pi].off = (uint32_t)(log->at[first] - sp);
+        thread_memo.store->probe[pi].sp = sp;
+        thread_memo.store->probe[pi].off = (uint32_t)(log->at[first] - sp);
     }
     bool read_probe = false;
-    for (unsigned k = 0; k < log->nreads && thread_memo.probe[pi].sp == sp; k++)
-        read_probe |= log->at[k] - sp == thread_memo.probe[pi].off;
+    for (unsigned k = 0; k < log->nreads && thread_memo.store->probe[pi].sp == sp; k++)
+        read_probe |= log->at[k] - sp == thread_memo.store->probe[pi].off;
     struct memo *set = memo_set(sp, read_probe);
     /* The way: an empty one, else each in turn. */
     unsigned way = MEMO_WAYS;
@@ -1836,6 +1879,12 @@ static __attribute__((used, noipa)) bool capture_memo_from(struct unwind_memo_re
         return capture_unremembered(req, pc, sp, bp);
     thread_memo.busy = true;
     atomic_signal_fence(memory_order_seq_cst);
+    if (unlikely(!thread_memo.store) && !memo_store_new()) {
+        atomic_signal_fence(memory_order_seq_cst);
+        thread_memo.busy = false;
+        thread_memo.plain = MEMO_PLAIN; /* try again much later */
+        return capture_unremembered(req, pc, sp, bp);
+    }
     uint32_t gen = atomic_load_explicit(&code_gen, memory_order_acquire);
     for (int probed = 1; probed >= 0; probed--) {
         struct memo *set = memo_set(sp, probed);
