@@ -169,15 +169,34 @@ struct segment {
 /* ---------------------------------------------------------------------------
  * The segment map: one bit per 4 MiB of user address space (4 MiB of .bss,
  * touched only where segments are).
+ *
+ * The slab map: the same, for SEG_SLABS segments only, every byte of whose
+ * 4 MiB is mapped and readable.  A huge object's mapping ends where its
+ * object does (the rest of its 4 MiB may be unmapped, or anyone's), and
+ * guarded and pool segments hold inaccessible pages: a link read from a
+ * free object, which a stray write may have changed, is checked against
+ * the slab map before it is followed.
  */
-INTERNAL extern _Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
+#define SEGMAP_WORDS (((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64)
+INTERNAL extern _Atomic uint64_t segmap[SEGMAP_WORDS];
+INTERNAL extern _Atomic uint64_t slabmap[SEGMAP_WORDS];
 
-static inline bool segmap_test(const void *p)
+static inline bool map_test(const _Atomic uint64_t *map, const void *p)
 {
     uintptr_t i = (uintptr_t)p >> SEG_SHIFT;
     if (unlikely(i >= ((uintptr_t)1 << (VA_BITS - SEG_SHIFT))))
         return false;
-    return (atomic_load_explicit(&segmap[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
+    return (atomic_load_explicit(&map[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
+}
+
+static inline bool segmap_test(const void *p)
+{
+    return map_test(segmap, p);
+}
+
+static inline bool slabmap_test(const void *p)
+{
+    return map_test(slabmap, p);
 }
 
 static inline struct segment *segment_of(const void *p)

@@ -10,20 +10,26 @@
 #include "base/lock.h"
 #include "core/internal.h"
 
-_Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
+_Atomic uint64_t segmap[SEGMAP_WORDS];
+_Atomic uint64_t slabmap[SEGMAP_WORDS];
 pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 5 (base/lock.h) */
 struct segment *segment_list;
 static struct segment *segment_avail; /* segments with a free slice, page_lock */
 static unsigned nr_empty_segments;
 
-void segmap_set(const void *seg, bool on)
+static void map_set(_Atomic uint64_t *map, const void *seg, bool on)
 {
     uintptr_t i = (uintptr_t)seg >> SEG_SHIFT;
     uint64_t bit = (uint64_t)1 << (i & 63);
     if (on)
-        atomic_fetch_or_explicit(&segmap[i >> 6], bit, memory_order_release);
+        atomic_fetch_or_explicit(&map[i >> 6], bit, memory_order_release);
     else
-        atomic_fetch_and_explicit(&segmap[i >> 6], ~bit, memory_order_release);
+        atomic_fetch_and_explicit(&map[i >> 6], ~bit, memory_order_release);
+}
+
+void segmap_set(const void *seg, bool on)
+{
+    map_set(segmap, seg, on);
 }
 
 struct slab *slab_lookup(const void *p)
@@ -161,6 +167,8 @@ static struct segment *segment_new(void)
     segment_list = seg;
     avail_add(seg);
     segmap_set(seg, true);
+    map_set(slabmap, seg, true);
+    assert(slabmap_test(seg) && segmap_test(seg));
     /* Ours again: what was released here before is no longer a guide. */
     for (unsigned i = 0; i < RELEASED_KEPT; i++)
         if (released_kept[i].start >= (uintptr_t)seg &&
@@ -188,6 +196,7 @@ static void segment_delete(struct segment *seg)
         segment_list = seg->next;
     if (seg->next)
         seg->next->prev = seg->prev;
+    map_set(slabmap, seg, false);
     segmap_set(seg, false);
     os_unmap(seg, SEG_SIZE);
 }
