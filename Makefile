@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all deps build check check-package demo bench bench-triage format clean install deb
+.PHONY: all deps build check check-package demo bench bench-triage bench-report format clean install deb
 
 all: build
 
@@ -48,6 +48,10 @@ bench: build
 # slabdbg triage on 10,000 JSON reports of 2,000 processes (and as syslog).
 bench-triage: build
 	python3 bench/triage_bench.py --build $(BUILD)
+
+# What one report adds to a process's time and peak RSS (G, FZPU, sampling).
+bench-report: build
+	python3 bench/report_cost.py --build-dir $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')

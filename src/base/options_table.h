@@ -39,6 +39,7 @@
     X(leak_exitcode, INT, "23", "leaks: the exit status when leaks were reported (0: unchanged)") \
     X(leak_suppressions, STR, "", "leaks: a file of function names, one a line; leaks allocated under one are not reported") \
     X(huge_pages, BOOL, "1", "mark objects of 2 MiB and more MADV_HUGEPAGE (transparent huge pages)") \
+    X(debug_lines, BOOL, "0", "file:line also from separate debug files (libc6-dbg, -dbgsym packages), decompressed whole at the first report: ~150 ms and 20 MB for libc's") \
     X(sample_per_sec, INT, "-1", "sampling: at most N samples a second on average, in bursts of up to 4; 0: no limit; -1: 20 with the default sample_rate, else no limit")
 
 #endif

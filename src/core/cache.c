@@ -162,7 +162,7 @@ void kmalloc_caches_init(void)
  * read from free objects, which a stray write may have changed. */
 static inline struct slab *cache_object(const struct kmem_cache *c, uintptr_t q)
 {
-    if ((q & LINK_BAD) || !segmap_test((void *)q))
+    if ((q & LINK_BAD) || !slabmap_test((void *)q))
         return NULL;
     struct slab *s = slab_of_owned((void *)q);
     /* Only slabs of regular segments have carved objects: object_start()

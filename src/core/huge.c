@@ -60,6 +60,27 @@ static struct {
 } huge_cache[HUGE_CACHE_SLOTS];
 static size_t huge_cache_bytes, huge_budget = HUGE_BUDGET_MIN;
 
+/* Where the objects of the last mappings given back to the system started
+ * (huge_lock), so that a second free of one is reported as a double free
+ * rather than as memory that was never ours (glibc's munmap_chunk() would
+ * read the freed header and crash). */
+#define HUGE_UNMAPPED_KEPT 16
+static uintptr_t huge_unmapped[HUGE_UNMAPPED_KEPT];
+static unsigned huge_unmapped_next;
+
+static void huge_note_unmapped(const void *start)
+{
+    huge_unmapped[huge_unmapped_next++ % HUGE_UNMAPPED_KEPT] = (uintptr_t)start;
+}
+
+/* A mapping at the same place again: its address is no longer a freed one. */
+static void huge_forget_unmapped(const void *start)
+{
+    for (unsigned i = 0; i < HUGE_UNMAPPED_KEPT; i++)
+        if (huge_unmapped[i] == (uintptr_t)start)
+            huge_unmapped[i] = 0;
+}
+
 static uint64_t huge_now(void)
 {
     struct timespec ts;
@@ -104,6 +125,7 @@ static void huge_cache_drop(int i, struct huge_victims *v)
     huge_cache[i].seg = NULL;
     huge_cache_bytes -= seg->map_size;
     segmap_set(seg, false);
+    huge_note_unmapped(seg->slabs[0].start);
     v->seg[v->n++] = seg;
 }
 
@@ -188,11 +210,20 @@ static struct segment *huge_reuse(size_t map_size)
         return NULL;
     size_t have = seg->map_size;
     if (have < map_size || have - map_size > map_size) {
+        const void *old_start = seg->slabs[0].start;
         struct segment *to = huge_remap(seg, map_size);
         if (!to) {
+            lock(&huge_lock, LOCK_HUGE);
+            huge_note_unmapped(old_start);
+            unlock(&huge_lock, LOCK_HUGE);
             segmap_set(seg, false);
             os_unmap(seg, seg->map_size);
             return NULL;
+        }
+        if (to != seg) { /* moved: the freed object's address is gone */
+            lock(&huge_lock, LOCK_HUGE);
+            huge_note_unmapped(old_start);
+            unlock(&huge_lock, LOCK_HUGE);
         }
         seg = to;
     }
@@ -246,6 +277,7 @@ void *huge_alloc(size_t size, size_t align, bool zero)
 
     lock(&huge_lock, LOCK_HUGE);
     huge_link(seg);
+    huge_forget_unmapped(s->start);
     if (!big_align)
         segmap_set(seg, true);
     unlock(&huge_lock, LOCK_HUGE);
@@ -291,8 +323,10 @@ void huge_free(struct slab *s)
         huge_cache[free_slot].seg = seg;
         huge_cache[free_slot].freed_at = now;
         huge_cache_bytes += seg->map_size;
-    } else if (!seg->big_align) {
-        segmap_set(seg, false);
+    } else {
+        if (!seg->big_align)
+            segmap_set(seg, false);
+        huge_note_unmapped(seg->slabs[0].start);
     }
     unlock(&huge_lock, LOCK_HUGE);
     huge_victims_unmap(&v);
@@ -360,23 +394,37 @@ void *huge_realloc(struct slab *s, void *p, size_t size)
         unlock(&huge_lock, LOCK_HUGE);
         return NULL;
     }
+    if (to != seg) /* moved: p is freed, as realloc's caller must know */
+        huge_note_unmapped(p);
     seg = to;
     seg->huge_size = size;
     huge_rebase(seg, offset);
+    huge_forget_unmapped(seg->slabs[0].start);
     unlock(&huge_lock, LOCK_HUGE);
     return seg->slabs[0].start;
 }
 
-struct slab *huge_lookup_big_align(const void *p)
+struct slab *huge_lookup(const void *p)
 {
     struct slab *found = NULL;
     lock(&huge_lock, LOCK_HUGE);
     for (struct segment *seg = huge_list; seg; seg = seg->next) {
-        if (seg->big_align && seg->slabs[0].start == p) {
-            found = &seg->slabs[0];
+        struct slab *s = &seg->slabs[0];
+        if ((const char *)p >= s->start && (const char *)p < s->end) {
+            found = s;
             break;
         }
     }
+    unlock(&huge_lock, LOCK_HUGE);
+    return found;
+}
+
+bool huge_was_freed(const void *p)
+{
+    bool found = false;
+    lock(&huge_lock, LOCK_HUGE);
+    for (unsigned i = 0; i < HUGE_UNMAPPED_KEPT; i++)
+        found |= huge_unmapped[i] == (uintptr_t)p;
     unlock(&huge_lock, LOCK_HUGE);
     return found;
 }

@@ -112,6 +112,12 @@ struct slab {
     uint32_t objects;
     uint32_t size; /* object stride */
     uint16_t nslices;
+    /* After the slab went back to the page layer (cache NULL): 1 + the
+     * kmalloc class it belonged to, 0 for none (a named cache).  With the
+     * stale start, end and object_start() constants, it tells a second
+     * free of one of its objects from a free of memory never handed out
+     * (released_object()). */
+    uint8_t released_class;
     void *meta; /* debug: per-object metadata, out of band (debug/debug.h) */
 } __attribute__((aligned(32)));
 
@@ -163,15 +169,34 @@ struct segment {
 /* ---------------------------------------------------------------------------
  * The segment map: one bit per 4 MiB of user address space (4 MiB of .bss,
  * touched only where segments are).
+ *
+ * The slab map: the same, for SEG_SLABS segments only, every byte of whose
+ * 4 MiB is mapped and readable.  A huge object's mapping ends where its
+ * object does (the rest of its 4 MiB may be unmapped, or anyone's), and
+ * guarded and pool segments hold inaccessible pages: a link read from a
+ * free object, which a stray write may have changed, is checked against
+ * the slab map before it is followed.
  */
-INTERNAL extern _Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
+#define SEGMAP_WORDS (((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64)
+INTERNAL extern _Atomic uint64_t segmap[SEGMAP_WORDS];
+INTERNAL extern _Atomic uint64_t slabmap[SEGMAP_WORDS];
 
-static inline bool segmap_test(const void *p)
+static inline bool map_test(const _Atomic uint64_t *map, const void *p)
 {
     uintptr_t i = (uintptr_t)p >> SEG_SHIFT;
     if (unlikely(i >= ((uintptr_t)1 << (VA_BITS - SEG_SHIFT))))
         return false;
-    return (atomic_load_explicit(&segmap[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
+    return (atomic_load_explicit(&map[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
+}
+
+static inline bool segmap_test(const void *p)
+{
+    return map_test(segmap, p);
+}
+
+static inline bool slabmap_test(const void *p)
+{
+    return map_test(slabmap, p);
 }
 
 static inline struct segment *segment_of(const void *p)
@@ -189,6 +214,10 @@ static inline struct slab *slab_of_owned(const void *p)
 INTERNAL void segmap_set(const void *seg, bool on);
 /* The slab holding p, or NULL if p is not memory of ours. */
 INTERNAL struct slab *slab_lookup(const void *p);
+/* The kmalloc cache of a slab given back to the page layer that had an
+ * object starting at p (a slice of ours now free), or NULL: a free of p is
+ * then a second free of that object, not of foreign memory. */
+INTERNAL struct kmem_cache *released_object(const void *p);
 
 /* Page layer: runs of slices. Returns the slab descriptor for the run. */
 INTERNAL struct slab *span_alloc(unsigned nslices);
@@ -206,7 +235,13 @@ INTERNAL void huge_free(struct slab *s);
 INTERNAL void *huge_realloc(struct slab *s, void *p, size_t size);
 INTERNAL size_t huge_usable(const struct slab *s);
 INTERNAL void huge_cache_flush(void);
-INTERNAL struct slab *huge_lookup_big_align(const void *p);
+/* The huge object whose mapping holds p (from its start to the end of its
+ * mapping), for the pointers the segment map does not see: past the first
+ * 4 MiB of a large object, or in a mapping aligned to 4 MiB or more. */
+INTERNAL struct slab *huge_lookup(const void *p);
+/* Was p the start of a huge object whose mapping went back to the system
+ * since (among the last few)? */
+INTERNAL bool huge_was_freed(const void *p);
 
 /* ---------------------------------------------------------------------------
  * Caches.  kmalloc caches are static and thread-cached; named caches made by

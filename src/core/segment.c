@@ -2,6 +2,7 @@
  * The page layer: segments from the system, runs of slices for slabs, and the
  * segment map that answers "is this pointer ours?".
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -9,20 +10,26 @@
 #include "base/lock.h"
 #include "core/internal.h"
 
-_Atomic uint64_t segmap[((size_t)1 << (VA_BITS - SEG_SHIFT)) / 64];
+_Atomic uint64_t segmap[SEGMAP_WORDS];
+_Atomic uint64_t slabmap[SEGMAP_WORDS];
 pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 5 (base/lock.h) */
 struct segment *segment_list;
 static struct segment *segment_avail; /* segments with a free slice, page_lock */
 static unsigned nr_empty_segments;
 
-void segmap_set(const void *seg, bool on)
+static void map_set(_Atomic uint64_t *map, const void *seg, bool on)
 {
     uintptr_t i = (uintptr_t)seg >> SEG_SHIFT;
     uint64_t bit = (uint64_t)1 << (i & 63);
     if (on)
-        atomic_fetch_or_explicit(&segmap[i >> 6], bit, memory_order_release);
+        atomic_fetch_or_explicit(&map[i >> 6], bit, memory_order_release);
     else
-        atomic_fetch_and_explicit(&segmap[i >> 6], ~bit, memory_order_release);
+        atomic_fetch_and_explicit(&map[i >> 6], ~bit, memory_order_release);
+}
+
+void segmap_set(const void *seg, bool on)
+{
+    map_set(segmap, seg, on);
 }
 
 struct slab *slab_lookup(const void *p)
@@ -30,11 +37,61 @@ struct slab *slab_lookup(const void *p)
     if (likely(segmap_test(p))) {
         struct segment *seg = segment_of(p);
         struct slab *s = seg->slice_slab[((uintptr_t)p & SEG_MASK) >> SLICE_SHIFT];
-        if (seg->kind == SEG_HUGE && (char *)p < s->start)
-            return NULL; /* points into the header page(s) */
+        /* Huge: the header page(s), or past the mapping's end (the rest of
+         * the 4 MiB is not ours: anyone's mmap may be there). */
+        if (seg->kind == SEG_HUGE && ((char *)p < s->start || (char *)p >= s->end))
+            return NULL;
         return s;
     }
-    return huge_lookup_big_align(p);
+    return huge_lookup(p);
+}
+
+/* Released slabs of segments given back to the system since (page_lock):
+ * their descriptors went with the segment's header, so their geometry is
+ * kept here, the latest RELEASED_KEPT of them, for released_object(). */
+#define RELEASED_KEPT 128
+static struct released_slab {
+    uintptr_t start, end;
+    uint32_t stride;
+    uint8_t cls; /* 1 + kmalloc class; 0: an empty entry */
+} released_kept[RELEASED_KEPT];
+static unsigned released_next;
+
+/* Was p the start of an object of a slab with this geometry? */
+static struct kmem_cache *released_match(const void *p, uintptr_t start, uintptr_t end,
+                                         uint32_t stride, uint8_t cls)
+{
+    if (!cls || !stride)
+        return NULL;
+    assert(cls <= NR_KMALLOC);
+    struct kmem_cache *k = &kmalloc_caches[cls - 1];
+    /* Debugged caches put a left red zone before each object. */
+    uintptr_t x = (uintptr_t)p - k->red_left_pad - start;
+    return x < end - start && x % stride == 0 ? k : NULL;
+}
+
+struct kmem_cache *released_object(const void *p)
+{
+    struct segment *seg = segment_of(p);
+    unsigned idx = (unsigned)(((uintptr_t)p & SEG_MASK) >> SLICE_SHIFT);
+    struct kmem_cache *c = NULL;
+    lock(&page_lock, LOCK_PAGE);
+    if (segmap_test(p)) {
+        /* The descriptors of released slabs keep their geometry (start,
+         * end, stride) until their first slice is taken again; any of them
+         * that covered p will do. */
+        if (seg->kind == SEG_SLABS && idx && !seg->slice_slab[idx])
+            for (unsigned i = idx; i >= 1 && !c; i--)
+                c = released_match(p, (uintptr_t)seg->slabs[i].start,
+                                   (uintptr_t)seg->slabs[i].end, seg->slabs[i].size,
+                                   seg->slabs[i].released_class);
+    } else {
+        for (unsigned i = 0; i < RELEASED_KEPT && !c; i++)
+            c = released_match(p, released_kept[i].start, released_kept[i].end,
+                               released_kept[i].stride, released_kept[i].cls);
+    }
+    unlock(&page_lock, LOCK_PAGE);
+    return c;
 }
 
 void *os_map_aligned(size_t size, size_t align)
@@ -110,11 +167,28 @@ static struct segment *segment_new(void)
     segment_list = seg;
     avail_add(seg);
     segmap_set(seg, true);
+    map_set(slabmap, seg, true);
+    assert(slabmap_test(seg) && segmap_test(seg));
+    /* Ours again: what was released here before is no longer a guide. */
+    for (unsigned i = 0; i < RELEASED_KEPT; i++)
+        if (released_kept[i].start >= (uintptr_t)seg &&
+            released_kept[i].start < (uintptr_t)seg + SEG_SIZE)
+            released_kept[i].cls = 0;
     return seg;
 }
 
 static void segment_delete(struct segment *seg)
 {
+    for (unsigned i = 1; i < SLICES_PER_SEG; i++) {
+        const struct slab *s = &seg->slabs[i];
+        if (s->released_class) {
+            struct released_slab *r = &released_kept[released_next++ % RELEASED_KEPT];
+            r->start = (uintptr_t)s->start;
+            r->end = (uintptr_t)s->end;
+            r->stride = s->size;
+            r->cls = s->released_class;
+        }
+    }
     avail_del(seg);
     if (seg->prev)
         seg->prev->next = seg->next;
@@ -122,6 +196,7 @@ static void segment_delete(struct segment *seg)
         segment_list = seg->next;
     if (seg->next)
         seg->next->prev = seg->prev;
+    map_set(slabmap, seg, false);
     segmap_set(seg, false);
     os_unmap(seg, SEG_SIZE);
 }
@@ -238,6 +313,9 @@ void span_free(struct slab *s)
     lock(&page_lock, LOCK_PAGE);
     for (unsigned i = 0; i < n; i++)
         seg->slice_slab[at + i] = NULL;
+    struct kmem_cache *c = s->cache;
+    s->released_class = c && c->is_kmalloc ? (uint8_t)(c - kmalloc_caches + 1) : 0;
+    assert(s->released_class <= NR_KMALLOC);
     s->cache = NULL;
     seg->free_slices |= run_bits(at, n);
     seg->dirty_slices |= run_bits(at, n);

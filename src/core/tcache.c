@@ -74,7 +74,7 @@ void *tcache_refill(unsigned cls)
         return NULL;
     uintptr_t next = link_next(head);
     ((uintptr_t *)head)[1] = 0; /* live from here */
-    if (unlikely((next & LINK_BAD) || (next && !segmap_test((void *)next)))) {
+    if (unlikely((next & LINK_BAD) || (next && !slabmap_test((void *)next)))) {
         /* a batch corrupted in the transfer cache */
         harden_report(BUG_FREEPOINTER, c, NULL, head);
         bugs_flush();

@@ -38,8 +38,10 @@ INTERNAL void tcache_bin_corrupt(unsigned bin, void *obj);
  * is corrupt (a write after free changed its link or its free marker; the
  * caller's slow path then finds the head still there and calls
  * tcache_pop_corrupt).  Invariant: the head of a bin is always memory of
- * ours (segmap), so reading its two words cannot fault; a next link that
- * leaves our segments never becomes the head.  The markers of both catch a
+ * a slab segment (slabmap: all of it mapped), so reading its two words
+ * cannot fault; a next link that leaves them never becomes the head (the
+ * segment map alone would let one into the unmapped rest of a huge
+ * object's 4 MiB).  The markers of both catch a
  * link whose low bytes alone were changed (a decoded value that is still
  * aligned and ours, but not a free object: its word 1 is not its marker)
  * and a write after free into word 1 of the head.
@@ -53,7 +55,7 @@ static inline void *tcache_pop(unsigned cls)
     if (likely(p)) {
         uintptr_t next = link_next(p);
         if (likely(((next & LINK_BAD) | (p[1] ^ free_marker(p))) == 0 &&
-                   (!next || (segmap_test((void *)next) &&
+                   (!next || (slabmap_test((void *)next) &&
                               ((uintptr_t *)next)[1] == free_marker((void *)next))))) {
             b->head = (void *)next;
             b->count--;

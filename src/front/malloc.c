@@ -31,6 +31,20 @@ static void foreign_free(const void *p)
     debug_foreign_free(p);
 }
 
+static void report_now(enum bug_kind kind, struct kmem_cache *c, struct slab *s, void *p);
+
+/* A free (or realloc) of a pointer in no live slab or huge mapping: a
+ * second free of an object whose slab or mapping went back since (glibc
+ * reports those it still can tell), else memory that was never ours. */
+static NOINLINE void unknown_free(void *p)
+{
+    struct kmem_cache *c = released_object(p);
+    if (c || huge_was_freed(p))
+        report_now(BUG_ALREADY_FREE, c, NULL, p);
+    else
+        foreign_free(p);
+}
+
 /* An empty bin, or a debugged class: `n` is the size asked for. */
 static NOINLINE void *alloc_slow(unsigned cls, size_t n)
 {
@@ -106,8 +120,10 @@ static void free_special(struct slab *s, void *p, enum alloc_family family, size
             huge_free(s);
         else /* a freed mapping kept for reuse */
             report_now(BUG_ALREADY_FREE, NULL, NULL, p);
-    } else if (seg->kind == SEG_HUGE) {
+    } else if (seg->kind == SEG_HUGE && (char *)p >= s->start && (char *)p < s->end) {
         report_now(BUG_INVALID_POINTER, NULL, NULL, p);
+    } else if (seg->kind == SEG_HUGE) { /* its header, or past its mapping */
+        unknown_free(p);
     } else {
         foreign_free(p);
     }
@@ -122,11 +138,11 @@ static NOINLINE void free_slow(struct slab *s, void *p, enum alloc_family family
     if (!s) {
         if (!p)
             return;
-        s = huge_lookup_big_align(p);
+        s = slab_lookup(p);
         if (!s) {
-            /* Not ours: the stack, static data, another allocator's block.
-             * Left alone, and said. */
-            foreign_free(p);
+            /* Not ours (the stack, static data, another allocator's block),
+             * or no longer.  Left alone, and said. */
+            unknown_free(p);
             return;
         }
     }
@@ -243,7 +259,7 @@ static void *realloc_any(void *p, size_t n)
          * is unknown and its memory may be gone: reported as free() would
          * report it, left alone, and refused (glibc aborts with
          * "realloc(): invalid pointer"). */
-        foreign_free(p);
+        unknown_free(p);
         errno = EINVAL;
         return NULL;
     }

@@ -25,12 +25,14 @@
 #include <unistd.h>
 
 #include "base/lock.h"
+#include "base/options.h"
 #include "base/report_mode.h"
 #include "report/symbolize.h"
 
 #if !defined(SLABDBG_NO_LIBDW_SUPPORT) && __has_include(<elfutils/libdwfl.h>)
 #define HAVE_LIBDWFL 1
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #else
 #define HAVE_LIBDWFL 0
 #endif
@@ -236,6 +238,11 @@ static struct {
     typeof(&dwarf_linesrc) linesrc;
     typeof(&dwfl_linux_proc_find_elf) proc_find_elf;
     typeof(&dwfl_build_id_find_debuginfo) build_id_find_debuginfo;
+    /* libelf, under libdw (dlsym through its handle finds it). */
+    typeof(&elf_getshdrstrndx) getshdrstrndx;
+    typeof(&elf_nextscn) nextscn;
+    typeof(&gelf_getshdr) getshdr;
+    typeof(&elf_strptr) strptr;
 } dw;
 
 enum dw_state { DW_UNTRIED, DW_READY, DW_OFF };
@@ -290,6 +297,10 @@ static const char *dw_load(void *h)
     DW_SYM(linesrc, dwarf_linesrc);
     DW_SYM(proc_find_elf, dwfl_linux_proc_find_elf);
     DW_SYM(build_id_find_debuginfo, dwfl_build_id_find_debuginfo);
+    DW_SYM(getshdrstrndx, elf_getshdrstrndx);
+    DW_SYM(nextscn, elf_nextscn);
+    DW_SYM(getshdr, gelf_getshdr);
+    DW_SYM(strptr, elf_strptr);
 #undef DW_SYM
     return NULL;
 }
@@ -477,6 +488,46 @@ static Dwfl_Module *dw_module(uintptr_t pc)
     return mod;
 }
 
+/* Does the object's own file carry a line table (built with -g, not
+ * stripped)?  Objects whose DWARF lives in a separate debug file (the C
+ * library with its -dbg package) are named from their symbol table only,
+ * unless debug_lines=1: libdw would decompress all of that file's DWARF
+ * (some 15 MB for libc, most of a report's time and memory) for frames
+ * nobody reads the lines of (__libc_start_main, start_thread).  The answer
+ * is kept per file. */
+static bool dw_own_lines(const char *module, Elf *elf)
+{
+    if (opt.debug_lines)
+        return true;
+    static struct {
+        const char *module; /* interned: one pointer per file name */
+        bool lines;
+    } seen[64];
+    static unsigned nseen;
+    for (unsigned i = 0; i < nseen; i++)
+        if (seen[i].module == module)
+            return seen[i].lines;
+    bool lines = false;
+    size_t shstrndx;
+    if (dw.getshdrstrndx(elf, &shstrndx) == 0) {
+        for (Elf_Scn *scn = NULL; (scn = dw.nextscn(elf, scn)) != NULL;) {
+            GElf_Shdr shdr;
+            const char *name;
+            if (dw.getshdr(scn, &shdr) && shdr.sh_type != SHT_NOBITS &&
+                (name = dw.strptr(elf, shstrndx, shdr.sh_name)) && !strcmp(name, ".debug_line")) {
+                lines = true;
+                break;
+            }
+        }
+    }
+    if (nseen < sizeof(seen) / sizeof(seen[0])) {
+        seen[nseen].module = module;
+        seen[nseen].lines = lines;
+        nseen++;
+    }
+    return lines;
+}
+
 /* The source line of pc, found through the module's line table. */
 static const char *dw_line(Dwfl_Module *mod, uintptr_t pc, int *line)
 {
@@ -533,7 +584,8 @@ static void dw_lookup(uintptr_t pc, struct sym_info *out)
     /* Without the module's ELF file, libdw knows nothing more than the
      * loader; dladdr1 then names the module. */
     Dwarf_Addr bias = 0;
-    if (!dw.module_getelf(mod, &bias))
+    Elf *elf = dw.module_getelf(mod, &bias);
+    if (!elf)
         return;
     const char *name = dw.module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     if (name) {
@@ -552,9 +604,12 @@ static void dw_lookup(uintptr_t pc, struct sym_info *out)
 
     /* Line 0 marks code that belongs to no source line. */
     int line = 0;
-    const char *file = dw_line(mod, pc, &line);
-    if (!file)
-        file = dw_line_by_unit(mod, pc, &line);
+    const char *file = NULL;
+    if (out->module && dw_own_lines(out->module, elf)) {
+        file = dw_line(mod, pc, &line);
+        if (!file)
+            file = dw_line_by_unit(mod, pc, &line);
+    }
     if (file && file[0] && line > 0) {
         copy_tail(out->file, sizeof(out->file), file);
         out->line = line;
@@ -577,6 +632,27 @@ static void dw_lookup(uintptr_t pc, struct sym_info *out)
 #endif
 
 /* ---------------------------------------------------------------------------
+ * What was looked up, kept (sym_lock): a report names the same frames in
+ * its allocation, free and finding stacks (main, __libc_start_main...), and
+ * the next report names them again; libdw finds the symbol of an address
+ * by a walk over the whole symbol table (libc's has 7000).  Direct-mapped;
+ * an entry counts for the loader generation it was made in only.
+ */
+#define SYM_CACHE 64
+_Static_assert((SYM_CACHE & (SYM_CACHE - 1)) == 0 && SYM_CACHE <= 64,
+               "sym_slot() takes the top 6 bits of a hash");
+static struct {
+    uintptr_t pc;
+    unsigned long gen;
+    struct sym_info si;
+} sym_cache[SYM_CACHE];
+
+static unsigned sym_slot(uintptr_t pc)
+{
+    return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 58) & (SYM_CACHE - 1);
+}
+
+/* ---------------------------------------------------------------------------
  * The interface.
  */
 int symbolize_pc(uintptr_t pc, struct sym_info *out)
@@ -591,8 +667,17 @@ int symbolize_pc(uintptr_t pc, struct sym_info *out)
     sym_busy = true;
     report_enter(); /* libdw's allocations go to the report arena */
     lock(&sym_lock, LOCK_SYM);
-    dw_lookup(pc, out);
-    dl_lookup(pc, out, true);
+    unsigned long gen = loader_gen();
+    unsigned slot = sym_slot(pc);
+    if (sym_cache[slot].pc == pc && sym_cache[slot].gen == gen && pc) {
+        *out = sym_cache[slot].si;
+    } else {
+        dw_lookup(pc, out);
+        dl_lookup(pc, out, true);
+        sym_cache[slot].pc = pc;
+        sym_cache[slot].gen = gen;
+        sym_cache[slot].si = *out;
+    }
     unlock(&sym_lock, LOCK_SYM);
     report_leave();
     sym_busy = false;

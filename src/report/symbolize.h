@@ -5,7 +5,10 @@
  *
  * Two sources, best first:
  *   - elfutils libdw (its Dwfl API): the ELF .symtab, so static functions
- *     too, and the DWARF line table for file:line.  libdw is loaded with
+ *     too, and the DWARF line table for file:line of the objects that carry
+ *     their own (a separate debug file only names: its DWARF would be
+ *     decompressed whole for a line).  Answers are kept for later frames
+ *     and reports.  libdw is loaded with
  *     dlopen at the first lookup, never linked: the allocator is preloaded
  *     into every program and must not drag libdw and its dependencies into
  *     programs that never print a report.

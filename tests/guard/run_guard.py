@@ -131,6 +131,14 @@ def sample_uaf_case(rate):
         stdout_has=["freed"], stdout_lacks=["survived"])
 
 
+def prod_case(variant, kinds):
+    """progs/badfree_prod.c VARIANT without SLABDBG: `kinds` is a list of
+    (kind, count), the JSON reports in order."""
+    return dict(prog=["badfree_prod", variant], options={"sample_rate": 0}, exit=("status", 0),
+                reports=[dict(kind=k) for k, n in kinds for _ in range(n)],
+                stdout_has=["ok " + variant, "done"])
+
+
 def stdout_value(out, name):
     m = re.search(r"^%s=(\S+)" % re.escape(name), out, re.M)
     return m.group(1) if m else None
@@ -433,6 +441,24 @@ CASES = {
               call_trace("small_stack_writer")],
         stdout_lacks=["survived"]),
 
+    # 10. production mode (no SLABDBG): the bad frees glibc refuses, in
+    # their harder forms (progs/badfree_prod.c checks one report per bad
+    # free and that no memory is handed out twice; here, their kinds).
+    "prod_double_free_not_head": prod_case("double_free_not_head", [("already_free", 20)]),
+    "prod_double_free_thread": prod_case("double_free_thread", [("already_free", 40)]),
+    "prod_double_free_flushed": prod_case("double_free_flushed", [("already_free", 20)]),
+    # The slabs of the three largest sizes go back with their whole segment.
+    "prod_double_free_slab_released": prod_case("double_free_slab_released",
+                                                [("already_free", 9)]),
+    "prod_interior_frees": dict(prod_case("interior_frees", [("invalid_pointer", 577)]),
+                                stdout_has=["interior frees: 577 in 105 classes", "done"]),
+    "prod_foreign_frees": prod_case("foreign_frees", [("outside_slab", 10)]),
+    "prod_huge_frees": prod_case("huge_frees", [
+        ("invalid_pointer", 4), ("already_free", 2), ("invalid_pointer", 4), ("already_free", 2),
+        ("invalid_pointer", 5), ("already_free", 2), ("invalid_pointer", 5), ("already_free", 2)]),
+    "prod_huge_realloc_moved": prod_case("huge_realloc_moved", [("already_free", 1)]),
+    "prod_realloc_freed": prod_case("realloc_freed", [("already_free", 20)]),
+
     # 9. fork
     "fork": dict(
         prog=["fork"], slabdbg=G1024 + ",kmalloc-5120", options={"sample_rate": 1},
@@ -511,6 +537,18 @@ SABOTAGE = [
     ("fork", "the parent's pid expected", {"report0": {"pid": "stdout:parent"}}),
     ("fork", "no G on kmalloc-5120", {"slabdbg": G1024}),
     ("fork", "the churning thread expected", {"report0": {"found_by": "churn"}}),
+    ("prod_double_free_not_head", "an invalid pointer expected",
+     {"report0": {"kind": "invalid_pointer"}}),
+    ("prod_double_free_thread", "one report fewer expected", {"reports_cut": 39}),
+    ("prod_double_free_flushed", "G on every cache", {"slabdbg": "G"}),
+    ("prod_double_free_slab_released", "foreign memory expected",
+     {"report0": {"kind": "outside_slab"}}),
+    ("prod_interior_frees", "a double free expected", {"report0": {"kind": "already_free"}}),
+    ("prod_foreign_frees", "an invalid pointer expected",
+     {"report0": {"kind": "invalid_pointer"}}),
+    ("prod_huge_frees", "foreign memory expected", {"report0": {"kind": "outside_slab"}}),
+    ("prod_huge_realloc_moved", "foreign memory expected", {"report0": {"kind": "outside_slab"}}),
+    ("prod_realloc_freed", "the program run without its variant", {"prog": ["badfree_prod", "x"]}),
 ]
 
 

@@ -2,8 +2,9 @@
  * realloc() of a freed block: a large object alone in its slab, whose slab
  * went back to the system (slab), or one above the size classes, in a
  * mapping of its own (huge).  Neither is a live object and its size is
- * unknown: the realloc is reported (a slab given back: a free of memory
- * outside any slab; a huge mapping still known: "Object already free"),
+ * unknown: the realloc is reported as "Object already free" (the slab
+ * given back still tells where its objects were; so does a huge mapping
+ * kept for reuse),
  * the block left alone, and NULL returned with errno EINVAL (glibc aborts
  * with "realloc(): invalid pointer").
  */
