@@ -70,10 +70,9 @@ static size_t pow2_floor(size_t n)
  * unwinder may load code on first use). */
 static void set_track(struct track *t)
 {
-    uintptr_t frames[STACK_MAX_FRAMES];
-    unsigned n = stack_capture(frames, (unsigned)opt.stack_depth);
-    t->addr = n ? frames[0] : 0;
-    t->handle = depot_save(frames, n);
+    uintptr_t caller;
+    t->handle = stack_save((unsigned)opt.stack_depth, &caller); /* a walk remembered, if seen */
+    t->addr = caller;
     t->cpu = sched_getcpu();
     t->pid = debug_tid();
     t->when = track_now();
