@@ -11,11 +11,12 @@
  *   4 LOCK_CACHE      kmem_cache.lock      core/cache.c        a cache's slabs and transfer batches
  *   5 LOCK_PAGE       page_lock            core/segment.c      segments and free slices
  *   6 LOCK_HUGE       huge_lock            core/huge.c         huge objects and their reuse cache
- *   7 LOCK_GUARD      guard_lock           debug/guard.c       G objects too large for a pool; pool owners
- *   8 LOCK_GPOOL      gpool.lock           debug/guard.c       one guard pool's slots (a G cache's, sampling's)
- *   9 LOCK_DEPOT      depot_lock           debug/stackdepot.c  growth of the stack depot's arena
- *  10 LOCK_ARENA      arena_lock           core/arena.c        the report arena's free lists
- *  11 LOCK_SIG        sig_lock             front/signals.c     the program's signal dispositions
+ *   7 LOCK_GUARD      guard_lock           debug/guard.c       G objects too large for a pool; pool
+ * owners 8 LOCK_GPOOL      gpool.lock           debug/guard.c       one guard pool's slots (a G
+ * cache's, sampling's) 9 LOCK_DEPOT      depot_lock           debug/stackdepot.c  growth of the
+ * stack depot's arena 10 LOCK_ARENA      arena_lock           core/arena.c        the report
+ * arena's free lists 11 LOCK_SIG        sig_lock             front/signals.c     the program's
+ * signal dispositions
  *
  * Why this order: a report (2) symbolizes (3), and libdw's frees of heap
  * objects made outside the report reach a cache (4); a cache grows its
@@ -82,9 +83,7 @@ static inline void unlock(pthread_mutex_t *m, enum lock_level level)
     (void)level;
     pthread_mutex_unlock(m);
 }
-static inline void lockdep_forget_all(void)
-{
-}
+static inline void lockdep_forget_all(void) {}
 #endif
 
 /* fork(): the prepare handler takes every lock of the library in the order

@@ -1679,11 +1679,11 @@ struct memo_store {
 };
 
 static __thread struct {
-    bool busy;          /* in use by the code a signal handler may have interrupted */
-    unsigned victim;    /* the next way replaced */
-    struct memo *fresh; /* the walk unwind_remember() completes; NULL: none */
-    int credit;         /* walks recognised minus those missed, recently */
-    unsigned plain;     /* captures left to walk without the memory */
+    bool busy;                /* in use by the code a signal handler may have interrupted */
+    unsigned victim;          /* the next way replaced */
+    struct memo *fresh;       /* the walk unwind_remember() completes; NULL: none */
+    int credit;               /* walks recognised minus those missed, recently */
+    unsigned plain;           /* captures left to walk without the memory */
     struct memo_store *store; /* NULL until the first remembered capture */
 } thread_memo;
 

@@ -26,7 +26,7 @@
 
 struct kmem_cache kmalloc_caches[NR_KMALLOC];
 pthread_mutex_t cache_list_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 1 (base/lock.h) */
-struct kmem_cache *cache_list; /* named caches, newest first */
+struct kmem_cache *cache_list;                               /* named caches, newest first */
 
 /* Slab size: the first run of slices that wastes at most 1/16 of the slab,
  * else the least wasteful of eight candidates. */
@@ -187,9 +187,9 @@ static inline void *slab_take(struct kmem_cache *c, struct slab *s)
     void *obj = s->freelist;
     if (obj) {
         uintptr_t next = fp_get_raw(c, obj);
-        if (unlikely(next && ((uintptr_t)next - (uintptr_t)s->start >=
-                                  (uintptr_t)(s->end - s->start) ||
-                              !object_start(s, (void *)next))))
+        if (unlikely(next &&
+                     ((uintptr_t)next - (uintptr_t)s->start >= (uintptr_t)(s->end - s->start) ||
+                      !object_start(s, (void *)next))))
             slab_retire(c, s, obj);
         else
             s->freelist = (void *)next;

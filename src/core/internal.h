@@ -38,7 +38,6 @@
 #include "base/lock.h"
 #include "slabdbg.h"
 
-
 #define PAGE_SIZE_MIN 4096u
 #define SEG_SHIFT 22
 #define SEG_SIZE ((size_t)1 << SEG_SHIFT)
@@ -96,17 +95,17 @@ enum slab_list { SLAB_ON_NONE, SLAB_ON_PARTIAL, SLAB_ON_FULL };
 
 struct slab {
     /* What free()'s fast path reads, in the first 24 bytes (one line). */
-    char *start;      /* first object */
-    uint32_t carved;  /* objects carved from bump so far (0: nothing to free here) */
-    uint32_t div_mul; /* object_start(): inverse of the odd part of the stride */
-    uint8_t div_shift; /* ... and its power of two */
-    uint8_t bin;       /* thread-cache bin, NO_BIN if none */
-    uint8_t list;      /* enum slab_list */
-    uint8_t isolated;  /* corrupt freelist: retired for good */
-    uint32_t inuse;    /* objects out of the slab (thread caches or users) */
-    void *freelist;    /* returned objects, linked (encoded) at cache->fp_offset */
-    char *bump;        /* first never-used object */
-    char *end;         /* start + objects * size */
+    char *start;              /* first object */
+    uint32_t carved;          /* objects carved from bump so far (0: nothing to free here) */
+    uint32_t div_mul;         /* object_start(): inverse of the odd part of the stride */
+    uint8_t div_shift;        /* ... and its power of two */
+    uint8_t bin;              /* thread-cache bin, NO_BIN if none */
+    uint8_t list;             /* enum slab_list */
+    uint8_t isolated;         /* corrupt freelist: retired for good */
+    uint32_t inuse;           /* objects out of the slab (thread caches or users) */
+    void *freelist;           /* returned objects, linked (encoded) at cache->fp_offset */
+    char *bump;               /* first never-used object */
+    char *end;                /* start + objects * size */
     struct kmem_cache *cache; /* NULL for a huge object */
     struct slab *next, *prev; /* the cache's partial or full list */
     uint32_t objects;
@@ -286,7 +285,7 @@ struct kmem_cache {
     uint32_t pad_offset;   /* after the free pointer: padding up to the next slot */
     uint32_t meta_size;    /* bytes of out-of-band metadata per object */
     bool is_kmalloc;
-    bool marker; /* word 1 of a free object holds free_marker() */
+    bool marker;                   /* word 1 of a free object holds free_marker() */
     uint64_t nr_fail_calls;        /* A: allocations seen */
     struct quarantine *quarantine; /* freed objects held back from reuse */
     uint64_t nr_guard_live;        /* G: live objects (each in a slot of its own) */

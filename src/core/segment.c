@@ -82,9 +82,8 @@ struct kmem_cache *released_object(const void *p)
          * that covered p will do. */
         if (seg->kind == SEG_SLABS && idx && !seg->slice_slab[idx])
             for (unsigned i = idx; i >= 1 && !c; i--)
-                c = released_match(p, (uintptr_t)seg->slabs[i].start,
-                                   (uintptr_t)seg->slabs[i].end, seg->slabs[i].size,
-                                   seg->slabs[i].released_class);
+                c = released_match(p, (uintptr_t)seg->slabs[i].start, (uintptr_t)seg->slabs[i].end,
+                                   seg->slabs[i].size, seg->slabs[i].released_class);
     } else {
         for (unsigned i = 0; i < RELEASED_KEPT && !c; i++)
             c = released_match(p, released_kept[i].start, released_kept[i].end,

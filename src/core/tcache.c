@@ -155,7 +155,7 @@ void *tcache_pop_corrupt(unsigned cls)
     tcache_bin_corrupt(cls, p);
     if (!sound)
         return tcache_refill(cls); /* never hand out what may not be an object */
-    p[1] = 0; /* p itself was a sound free object, only its link is bad */
+    p[1] = 0;                      /* p itself was a sound free object, only its link is bad */
     return p;
 }
 

@@ -142,8 +142,8 @@ static void snap_stack(const struct kmem_cache *c, struct stack_snap *st)
         st->handle = stack_save((unsigned)opt.stack_depth, &st->caller);
 }
 
-static void set_track(const struct kmem_cache *c, const struct slab *s, void *p,
-                      enum track_item i, const struct stack_snap *st)
+static void set_track(const struct kmem_cache *c, const struct slab *s, void *p, enum track_item i,
+                      const struct stack_snap *st)
 {
     struct track *t = get_track(c, s, p, i);
     t->addr = st->caller;
@@ -461,8 +461,8 @@ void debug_set_family(void *p, enum alloc_family family)
 /* A free through the wrong family, or a sized delete of the wrong size:
  * reported with the object and its tracks; it is freed all the same (the
  * families share one allocator, so nothing is at risk in slabdbg). */
-static void check_family(struct kmem_cache *c, struct slab *s, void *p,
-                         enum alloc_family family, size_t size)
+static void check_family(struct kmem_cache *c, struct slab *s, void *p, enum alloc_family family,
+                         size_t size)
 {
     struct obj_meta *m = get_meta(c, s, p);
     bool wrong_family = family != FAMILY_ANY && m->family != family;

@@ -118,8 +118,8 @@ INTERNAL void debug_free(struct kmem_cache *c, struct slab *s, void *p);
  * it is a sized delete, else SIZE_UNKNOWN): a free through another family
  * than the allocation's, or of another size, is reported, and the object
  * freed all the same. */
-INTERNAL void debug_free_as(struct kmem_cache *c, struct slab *s, void *p,
-                            enum alloc_family family, size_t size);
+INTERNAL void debug_free_as(struct kmem_cache *c, struct slab *s, void *p, enum alloc_family family,
+                            size_t size);
 /* Records the family of a live object just allocated (operator new). */
 INTERNAL void debug_set_family(void *p, enum alloc_family family);
 /* Is p a live debugged object?  Then *size is its requested size (which

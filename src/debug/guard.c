@@ -137,9 +137,9 @@ static void guard_map_failed(const char *what)
 #define SLOT_ENTRIES 2
 #define POOL_ENTRIES 2
 #define BIG_ENTRIES 4
-static _Atomic long guard_entries;     /* entries our guarded memory holds */
-static _Atomic long guard_limit = -1;  /* entries allowed now; -1: not counted yet */
-static _Atomic long guard_recount_at;  /* recount when guard_entries reaches it */
+static _Atomic long guard_entries;    /* entries our guarded memory holds */
+static _Atomic long guard_limit = -1; /* entries allowed now; -1: not counted yet */
+static _Atomic long guard_recount_at; /* recount when guard_entries reaches it */
 static _Atomic int guard_counting;
 
 static long max_map_count(void)
@@ -268,8 +268,8 @@ static struct gpool *gpool_of(struct kmem_cache *c)
     lock(&guard_lock, LOCK_GUARD);
     o = c->gpool;
     if (!o) {
-        void *m = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                       0);
+        void *m =
+            mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m != MAP_FAILED) {
             o = m;
             pthread_mutex_init(&o->lock, NULL);
@@ -304,8 +304,8 @@ static bool ring_reserve(struct gpool *o, size_t want)
     size_t cap = o->ring_cap ? o->ring_cap : 512;
     while (cap < want)
         cap *= 2;
-    struct guard_slot **r = mmap(NULL, cap * sizeof(*r), PROT_READ | PROT_WRITE,
-                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct guard_slot **r =
+        mmap(NULL, cap * sizeof(*r), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r == MAP_FAILED)
         return false;
     for (size_t k = 0; k < o->ring_count; k++)
@@ -741,8 +741,8 @@ void *sample_alloc(size_t size, size_t align)
         o->max_pools = 1;
         o->quarantine = SIZE_MAX; /* every slot once, then least recently freed first */
     }
-    void *p = slot_open(o, &kmalloc_caches[size_class(size)], size, guard_align(size, align),
-                        &alloc);
+    void *p =
+        slot_open(o, &kmalloc_caches[size_class(size)], size, guard_align(size, align), &alloc);
     unlock(&o->lock, LOCK_GPOOL);
     return p;
 }
@@ -883,8 +883,8 @@ void guard_set_family(struct slab *s, const void *p, enum alloc_family family)
 static void check_family(struct guard_slot *sl, enum alloc_family family, size_t size)
 {
     bool wrong_family = family != FAMILY_ANY && sl->family != FAMILY_ANY && sl->family != family;
-    bool wrong_size = !wrong_family && sl->family != FAMILY_ANY && size != SIZE_UNKNOWN &&
-                      size != sl->size;
+    bool wrong_size =
+        !wrong_family && sl->family != FAMILY_ANY && size != SIZE_UNKNOWN && size != sl->size;
     if (!wrong_family && !wrong_size)
         return;
     struct bug *b = bug_new(wrong_family ? BUG_ALLOC_MISMATCH : BUG_SIZE_MISMATCH,
@@ -1098,8 +1098,7 @@ bool guard_fault(int sig, siginfo_t *si, ucontext_t *uc, bool *resume)
         return false;
 #ifdef REG_EFL
     if (sl->watched && sl->state == SLOT_LIVE &&
-        ((addr >= sl->object && addr < sl->object + sl->size) ||
-         libc_vector_read(sl, addr, uc))) {
+        ((addr >= sl->object && addr < sl->object + sl->size) || libc_vector_read(sl, addr, uc))) {
         /* A watched object's own bytes: this access goes through, and the
          * page closes again after it (guard_trap). */
         void *page = (void *)(addr & ~(GPAGE - 1));

@@ -24,8 +24,8 @@ struct guard_slot {
     uintptr_t object;
     uint32_t size;
     uint8_t state;
-    uint8_t left;   /* against the left guard page */
-    uint8_t family; /* enum alloc_family; FAMILY_ANY (not checked) without debug flags */
+    uint8_t left;    /* against the left guard page */
+    uint8_t family;  /* enum alloc_family; FAMILY_ANY (not checked) without debug flags */
     uint8_t watched; /* guard_watch: the pages holding slack are kept inaccessible */
     uint32_t align;
     uint8_t resident; /* freed, its pages kept (not given back) */
@@ -42,17 +42,17 @@ struct gpool {
     pthread_mutex_t lock;     /* lock order 8 (base/lock.h) */
     struct kmem_cache *cache; /* NULL: the sampling pool */
     uint32_t data_len, stride;
-    uint32_t per_pool;       /* slots of a pool */
+    uint32_t per_pool; /* slots of a pool */
     uint32_t npools, max_pools;
     size_t quarantine;
-    size_t nslots;           /* in all its pools */
-    struct pool *pools;      /* newest first */
+    size_t nslots;      /* in all its pools */
+    struct pool *pools; /* newest first */
     struct guard_slot **ring;
     size_t ring_cap, ring_head, ring_count;
 #define DISCARD_BATCH 32
     struct guard_slot *discard[DISCARD_BATCH]; /* freed, pages not yet given back */
     unsigned ndiscard;
-    struct gpool *next;      /* every owner (fork), under guard_lock */
+    struct gpool *next; /* every owner (fork), under guard_lock */
 };
 
 /* A guard pool: one 4 MiB-aligned segment of slots, each a run of data
@@ -68,8 +68,8 @@ struct pool {
     uint32_t next_unused; /* slots from here on were never handed out */
     char *data0;          /* data of slot 0; slot i's at data0 + i * stride */
     struct gpool *owner;
-    struct pool *next;   /* the owner's pools */
-    uint8_t sampled;     /* the sampling pool (else a G cache's) */
+    struct pool *next; /* the owner's pools */
+    uint8_t sampled;   /* the sampling pool (else a G cache's) */
     struct guard_slot slot[];
 };
 

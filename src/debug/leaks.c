@@ -135,8 +135,8 @@ static void collect_cache(struct scan *sc, struct kmem_cache *c)
 static void add_slot(struct scan *sc, const struct guard_slot *sl)
 {
     if (sl->state == SLOT_LIVE)
-        add(sc, sl->object, sl->size, NULL, sl->track[TRACK_ALLOC].addr ? &sl->track[TRACK_ALLOC]
-                                                                       : NULL);
+        add(sc, sl->object, sl->size, NULL,
+            sl->track[TRACK_ALLOC].addr ? &sl->track[TRACK_ALLOC] : NULL);
 }
 
 /* Huge objects, guarded ones and the sampling pool's: by the segment map,

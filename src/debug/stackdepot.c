@@ -30,7 +30,7 @@
 #define DEPOT_CHUNK ((size_t)1 << 20)
 
 static _Atomic uint32_t depot_buckets[DEPOT_BUCKETS];
-char *depot_arena; /* reserved once, committed by chunks */
+char *depot_arena;             /* reserved once, committed by chunks */
 _Atomic size_t depot_used = 8; /* offset 0 is handle 0: "no stack" */
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 8 (base/lock.h) */
 /* Stacks are captured only once stack_unwinder_init() ran (allocations

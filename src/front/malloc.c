@@ -292,8 +292,7 @@ static void *realloc_any(void *p, size_t n)
         if (n <= s->cache->size && n > s->cache->size / 2 && debug_resize(s->cache, s, p, n))
             return p;
     } else {
-        if (!object_start(s, p) ||
-            (s->bin != NO_BIN && ((uintptr_t *)p)[1] == free_marker(p))) {
+        if (!object_start(s, p) || (s->bin != NO_BIN && ((uintptr_t *)p)[1] == free_marker(p))) {
             free_slow(s, p, FAMILY_ANY, SIZE_UNKNOWN); /* reports the misuse; p is left alone */
             errno = EINVAL;
             return NULL;
@@ -470,4 +469,3 @@ EXPORT int slabdbg_owns(const void *p)
 {
     return p && slab_lookup(p) != NULL;
 }
-

@@ -40,7 +40,7 @@ static __thread struct pending *pending;
 static __thread int in_report;
 __thread const char *bug_context;
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER; /* lock order 2 (base/lock.h) */
-static int log_fd = -2, json_fd = -2, status_fd = -2; /* -2: not opened yet */
+static int log_fd = -2, json_fd = -2, status_fd = -2;           /* -2: not opened yet */
 
 /* Reports made, by kind (the JSON "kind" names, static strings), in the
  * order of their first appearance; report_lock held. */
@@ -1018,8 +1018,8 @@ static int utf8_valid(const unsigned char *s)
     for (int i = 1; i < n; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
-        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) || (c == 0xf0 && s[1] < 0x90) ||
+        (c == 0xf4 && s[1] >= 0x90))
         return 0;
     return n;
 }
@@ -1158,8 +1158,8 @@ static void json_signature(struct out *o, const struct bug *b)
             n = b->nframes;
             first_is_pc = b->kind == BUG_GUARD_ACCESS;
         } else {
-            const struct track *t = &b->track[order[i] == SLABDBG_SIG_ALLOC ? TRACK_ALLOC
-                                                                            : TRACK_FREE];
+            const struct track *t =
+                &b->track[order[i] == SLABDBG_SIG_ALLOC ? TRACK_ALLOC : TRACK_FREE];
             if (b->has_tracks && t->addr)
                 n = depot_fetch(t->handle, &frames);
             first_is_pc = false;
@@ -1176,8 +1176,8 @@ static void json_signature(struct out *o, const struct bug *b)
         names[i] = text[i];
     }
     char hex[SLABDBG_SIG_HEX];
-    slabdbg_sig_hex(slabdbg_signature(kind_name(b), b->kind == BUG_BYTES ? b->what : NULL,
-                                      b->cache, names, (int)n),
+    slabdbg_sig_hex(slabdbg_signature(kind_name(b), b->kind == BUG_BYTES ? b->what : NULL, b->cache,
+                                      names, (int)n),
                     hex);
     json_key(o, "signature");
     json_str(o, hex);
@@ -1207,8 +1207,12 @@ static void json_origin(struct out *o)
     int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
     int64_t m = mp < 10 ? mp + 3 : mp - 9;
     y += m <= 2;
-    uint64_t fields[] = {(uint64_t)y,          (uint64_t)m,         (uint64_t)d,
-                         (uint64_t)secs / 3600, (uint64_t)secs / 60 % 60, (uint64_t)secs % 60,
+    uint64_t fields[] = {(uint64_t)y,
+                         (uint64_t)m,
+                         (uint64_t)d,
+                         (uint64_t)secs / 3600,
+                         (uint64_t)secs / 60 % 60,
+                         (uint64_t)secs % 60,
                          (uint64_t)ts.tv_nsec / 1000};
     static const char seps[] = "--T::.Z";
     static const int widths[] = {4, 2, 2, 2, 2, 2, 6};

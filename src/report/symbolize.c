@@ -305,7 +305,6 @@ static const char *dw_load(void *h)
     return NULL;
 }
 
-
 /* The file of a loaded object, as an absolute path (libdw opens only those),
  * or NULL for the vDSO, which has no file (dladdr1 names its symbols, all
  * exported). */
@@ -407,20 +406,18 @@ static int fd_aside(int fd)
     return high;
 }
 
-static int find_elf_aside(Dwfl_Module *mod, void **userdata, const char *modname,
-                          Dwarf_Addr base, char **file_name, Elf **elfp)
+static int find_elf_aside(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          char **file_name, Elf **elfp)
 {
     return fd_aside(dw.proc_find_elf(mod, userdata, modname, base, file_name, elfp));
 }
 
 static int find_debuginfo_aside(Dwfl_Module *mod, void **userdata, const char *modname,
-                                Dwarf_Addr base, const char *file_name,
-                                const char *debuglink_file, GElf_Word debuglink_crc,
-                                char **debuginfo_file_name)
+                                Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+                                GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
     return fd_aside(dw.build_id_find_debuginfo(mod, userdata, modname, base, file_name,
-                                               debuglink_file, debuglink_crc,
-                                               debuginfo_file_name));
+                                               debuglink_file, debuglink_crc, debuginfo_file_name));
 }
 
 static void dw_start(void)
@@ -618,9 +615,7 @@ static void dw_lookup(uintptr_t pc, struct sym_info *out)
 
 #else /* !HAVE_LIBDWFL */
 
-void symbolize_preload(void)
-{
-}
+void symbolize_preload(void) {}
 
 static void dw_lookup(uintptr_t pc, struct sym_info *out)
 {

@@ -271,20 +271,26 @@ unsigned heap_stack(struct heap *h, uint32_t handle, uint64_t *frames, unsigned 
         return 0;
     if (n > max)
         n = max;
-    size_t got = tgt_read(h->t, h->depot_arena + at + h->L[SLABDBG_L_DEPOT_FRAMES], frames,
-                          (size_t)n * 8);
+    size_t got =
+        tgt_read(h->t, h->depot_arena + at + h->L[SLABDBG_L_DEPOT_FRAMES], frames, (size_t)n * 8);
     return (unsigned)(got / 8);
 }
 
 const char *heap_state_name(enum h_state s)
 {
     switch (s) {
-    case ST_ALLOCATED: return "allocated";
-    case ST_FREE: return "free";
-    case ST_QUARANTINE: return "free, in quarantine";
-    case ST_NEVER: return "free (never allocated)";
-    case ST_GUARD_FREED: return "free, guarded (inaccessible)";
-    default: return "unknown";
+    case ST_ALLOCATED:
+        return "allocated";
+    case ST_FREE:
+        return "free";
+    case ST_QUARANTINE:
+        return "free, in quarantine";
+    case ST_NEVER:
+        return "free (never allocated)";
+    case ST_GUARD_FREED:
+        return "free, guarded (inaccessible)";
+    default:
+        return "unknown";
     }
 }
 
@@ -331,10 +337,14 @@ enum h_state heap_object_state(struct heap *h, const struct h_cache *c, const st
             }
         }
         switch (state) {
-        case SLABDBG_STATE_ACTIVE: return ST_ALLOCATED;
-        case SLABDBG_STATE_FREE: return ST_FREE;
-        case SLABDBG_STATE_QUARANTINE: return ST_QUARANTINE;
-        default: return ST_UNKNOWN;
+        case SLABDBG_STATE_ACTIVE:
+            return ST_ALLOCATED;
+        case SLABDBG_STATE_FREE:
+            return ST_FREE;
+        case SLABDBG_STATE_QUARANTINE:
+            return ST_QUARANTINE;
+        default:
+            return ST_UNKNOWN;
         }
     }
     if (slot >= s->bump)
@@ -436,7 +446,7 @@ static int whatis_slot(struct heap *h, uint64_t slot, uint64_t addr, struct h_wh
         w->has_cache = true;
     w->off = (int64_t)(addr - w->obj);
     snprintf(w->region, sizeof(w->region), "%s",
-             w->off < 0 ? "before the object (guard page side)"
+             w->off < 0                        ? "before the object (guard page side)"
              : (uint64_t)w->off >= w->obj_size ? "behind the object"
                                                : "object");
     for (int k = 0; k < 2; k++)
@@ -470,8 +480,7 @@ static bool pool_geometry(struct heap *h, uint64_t seg, uint32_t *stride, uint32
         !tgt_read_all(h->t, pool + h->L[SLABDBG_L_POOL_SAMPLED], &flag, 1))
         return false;
     *sampled = flag != 0;
-    return *data_len >= 4096 && *stride > *data_len && *data_len % 4096 == 0 &&
-           *stride % 4096 == 0;
+    return *data_len >= 4096 && *stride > *data_len && *data_len % 4096 == 0 && *stride % 4096 == 0;
 }
 
 int heap_pool_slot(struct heap *h, uint64_t seg, uint32_t i, uint64_t addr, struct h_where *w)
@@ -569,12 +578,19 @@ int heap_whatis(struct heap *h, uint64_t addr, struct h_where *w)
         magic != SLABDBG_SEG_MAGIC)
         return -1;
     switch (kind) {
-    case SLABDBG_SEG_SLABS: return whatis_slabs(h, seg, addr, w);
-    case SLABDBG_SEG_HUGE: return whatis_huge(h, seg, addr, w);
-    case SLABDBG_SEG_GUARD: return whatis_guard(h, seg, addr, w);
-    case SLABDBG_SEG_POOL: return whatis_pool(h, seg, addr, w);
-    case SLABDBG_SEG_ARENA: w->kind = W_ARENA; return 0;
-    default: return -1;
+    case SLABDBG_SEG_SLABS:
+        return whatis_slabs(h, seg, addr, w);
+    case SLABDBG_SEG_HUGE:
+        return whatis_huge(h, seg, addr, w);
+    case SLABDBG_SEG_GUARD:
+        return whatis_guard(h, seg, addr, w);
+    case SLABDBG_SEG_POOL:
+        return whatis_pool(h, seg, addr, w);
+    case SLABDBG_SEG_ARENA:
+        w->kind = W_ARENA;
+        return 0;
+    default:
+        return -1;
     }
 }
 

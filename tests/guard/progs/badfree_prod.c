@@ -25,10 +25,10 @@ static unsigned reports(void)
 }
 
 #define EXPECT_REPORTS(before, n, what)                                                            \
-    PROG_CHECK(reports() == (before) + (n), "%s: %u report(s), expected %u", what,                \
+    PROG_CHECK(reports() == (before) + (n), "%s: %u report(s), expected %u", what,                 \
                reports() - (before), (unsigned)(n))
 
-static const size_t sizes[] = {1,    8,    16,   24,   50,   64,   100,   128,   200,    1000,
+static const size_t sizes[] = {1,    8,    16,   24,   50,   64,    100,   128,   200,    1000,
                                1024, 4000, 4096, 5000, 8192, 12000, 40000, 70000, 300000, 524288};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
@@ -55,8 +55,8 @@ static void no_overlap(size_t size, unsigned n, void **live, size_t *live_size, 
     }
     for (unsigned i = 0; i < n; i++) {
         for (unsigned j = i + 1; j < n; j++)
-            PROG_CHECK(!overlaps(p[i], size, p[j], size), "malloc(%zu) handed out %p twice",
-                       size, p[i]);
+            PROG_CHECK(!overlaps(p[i], size, p[j], size), "malloc(%zu) handed out %p twice", size,
+                       p[i]);
         for (unsigned j = 0; j < nlive; j++)
             PROG_CHECK(!overlaps(p[i], size, live[j], live_size[j]),
                        "malloc(%zu) returned %p, inside the live %p", size, p[i], live[j]);
@@ -280,7 +280,8 @@ static void huge_frees(void)
 static void huge_realloc_moved(void)
 {
     char *h = malloc(600 << 10);
-    char *block = mmap(h + (604 << 10), 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    char *block = mmap(h + (604 << 10), 4096, PROT_READ,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     char *q = realloc(h, 3 << 20); /* cannot grow in place past the block: moves */
     if (block != MAP_FAILED)
         munmap(block, 4096);

@@ -137,8 +137,7 @@ NOINLINE void workload_step(uint32_t seq)
         if (o->p && n && n <= 4096 && seq % 8 == 0) {
             probed++;
             /* at its end, or (asked for more alignment) a few bytes short */
-            if (ends_at_guard(o->p, n) ||
-                ends_at_guard(o->p, n >= 16 ? (n + 15) & ~(size_t)15 : n))
+            if (ends_at_guard(o->p, n) || ends_at_guard(o->p, n >= 16 ? (n + 15) & ~(size_t)15 : n))
                 guarded_seen++;
         }
     }

@@ -60,12 +60,14 @@ const char *ex_kind_meaning(const struct ex_report *r)
     switch (r->cls) {
     case CLS_USE_AFTER_FREE:
         return r->access == ACC_WRITE ? "a write into an object after it was freed (use after free)"
-               : r->access == ACC_READ ? "a read of an object after it was freed (use after free)"
-                                       : "an access to an object after it was freed (use after free)";
+               : r->access == ACC_READ
+                   ? "a read of an object after it was freed (use after free)"
+                   : "an access to an object after it was freed (use after free)";
     case CLS_OUT_OF_BOUNDS:
-        return r->access == ACC_WRITE  ? "a write outside the object (buffer overflow or underflow)"
-               : r->access == ACC_READ ? "a read outside the object (buffer over-read)"
-                                       : "an access outside the object (buffer overflow or over-read)";
+        return r->access == ACC_WRITE ? "a write outside the object (buffer overflow or underflow)"
+               : r->access == ACC_READ
+                   ? "a read outside the object (buffer over-read)"
+                   : "an access outside the object (buffer overflow or over-read)";
     case CLS_CORRUPTION:
         return "a write outside the object, found when the object was freed (buffer overflow)";
     case CLS_DOUBLE_FREE:
@@ -122,8 +124,8 @@ static const char *found_when(const struct ex_report *r)
             continue;
         if (strstr(fn, "alloc_debug_processing") || strstr(fn, "slab_alloc"))
             return "when it allocated the object again";
-        if (strstr(fn, "free_debug_processing") || strstr(fn, "slab_free") ||
-            strstr(fn, "kfree") || strstr(fn, "kmem_cache_free") || strstr(fn, "free_slab"))
+        if (strstr(fn, "free_debug_processing") || strstr(fn, "slab_free") || strstr(fn, "kfree") ||
+            strstr(fn, "kmem_cache_free") || strstr(fn, "free_slab"))
             return "when it freed an object";
         if (strstr(fn, "validate_slab"))
             return "while validating the cache";
@@ -136,7 +138,7 @@ static const char *found_when(const struct ex_report *r)
 /* A track whose own words were overwritten (by the same stray write,
  * typically): its caller is text or no address, its pid beyond any pid. */
 bool ex_track_overwritten(const struct ex_report *r, const struct ex_track *t, char *why,
-                              size_t size)
+                          size_t size)
 {
     if (r->origin != ORIGIN_KERNEL)
         return false;
@@ -176,7 +178,8 @@ static const struct ex_frame *track_site(const struct ex_track *t)
 /* The access address without an arm64 pointer tag. */
 static uint64_t untag(const struct ex_report *r, uint64_t a)
 {
-    if (r->origin == ORIGIN_KERNEL && (a >> 56) != 0 && (a >> 56) != 0xff && ((a >> 48) & 0xff) == 0xff)
+    if (r->origin == ORIGIN_KERNEL && (a >> 56) != 0 && (a >> 56) != 0xff &&
+        ((a >> 48) & 0xff) == 0xff)
         return a | 0xff00000000000000ull;
     return a;
 }
@@ -281,7 +284,8 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
                  !strcmp(r->region_state, "freed") || r->cls == CLS_USE_AFTER_FREE ? "freed " : "",
                  r->cache[0] ? r->cache : "a slab");
     char who_b[EX_NAME_MAX], alloc_b[EX_NAME_MAX], free_b[EX_NAME_MAX];
-    const char *who = fd->finder ? (ex_base_name(fd->finder->func, who_b, sizeof(who_b)), who_b) : NULL;
+    const char *who =
+        fd->finder ? (ex_base_name(fd->finder->func, who_b, sizeof(who_b)), who_b) : NULL;
     if (fd->alloc_site)
         ex_base_name(fd->alloc_site->func, alloc_b, sizeof(alloc_b));
     if (fd->free_site)
@@ -289,7 +293,10 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
     if (r->found_later) {
         /* ours: a write past the requested size, seen when the object was freed */
         n = appendf(s, size, n, "Something wrote %s a %s",
-                    r->rel == REL_LEFT ? "before the start of" : r->rel == REL_RIGHT ? "past the end of" : "outside", obj);
+                    r->rel == REL_LEFT    ? "before the start of"
+                    : r->rel == REL_RIGHT ? "past the end of"
+                                          : "outside",
+                    obj);
         if (fd->has_stray) {
             hexoff(off, sizeof(off), fd->stray.off);
             n = appendf(s, size, n, " (at offset %s", off);
@@ -301,7 +308,8 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
         if (who)
             n = appendf(s, size, n, "; %s found it %s", who,
                         fd->found_when ? fd->found_when : "later");
-    } else if (r->src.format == FMT_SLUB || (r->src.format == FMT_SLABDBG_JSON && r->slub.nfaults)) {
+    } else if (r->src.format == FMT_SLUB ||
+               (r->src.format == FMT_SLABDBG_JSON && r->slub.nfaults)) {
         if (fd->has_stray && fd->value_known)
             n = appendf(s, size, n, "Something wrote 0x%" PRIx64 " (%" PRIu64 " byte%s)", fd->value,
                         fd->stray.length, fd->stray.length == 1 ? "" : "s");
@@ -312,29 +320,36 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
             n = appendf(s, size, n, "%s", ex_kind_meaning(r) ? ex_kind_meaning(r) : r->reason);
         if (fd->has_stray) {
             hexoff(off, sizeof(off), fd->stray.off);
-            n = appendf(s, size, n, " at offset %s of a %s object%s", off, r->cache[0] ? r->cache : "slab",
-                        r->cls == CLS_CORRUPTION && strstr(r->kind, "poison") ? " after it was freed" : "");
+            n = appendf(
+                s, size, n, " at offset %s of a %s object%s", off, r->cache[0] ? r->cache : "slab",
+                r->cls == CLS_CORRUPTION && strstr(r->kind, "poison") ? " after it was freed" : "");
         }
     } else {
-        const char *verb = r->access == ACC_WRITE ? "wrote" : r->access == ACC_READ ? "read" : r->access == ACC_FREE ? "freed" : "accessed";
+        const char *verb = r->access == ACC_WRITE  ? "wrote"
+                           : r->access == ACC_READ ? "read"
+                           : r->access == ACC_FREE ? "freed"
+                                                   : "accessed";
         n = appendf(s, size, n, "%s %s", who ? who : "Some code", verb);
         if (r->has_access_size && r->access != ACC_FREE)
-            n = appendf(s, size, n, " %" PRIu64 " byte%s", r->access_size, r->access_size == 1 ? "" : "s");
-        if (r->access == ACC_FREE)
-        {
+            n = appendf(s, size, n, " %" PRIu64 " byte%s", r->access_size,
+                        r->access_size == 1 ? "" : "s");
+        if (r->access == ACC_FREE) {
             if (r->cls == CLS_DOUBLE_FREE)
                 n = appendf(s, size, n, " a %s that was already freed (a double free)", obj);
             else if (r->has_pointer)
-                n = appendf(s, size, n, " 0x%" PRIx64 ", which is not the start of an allocated object", r->pointer);
+                n = appendf(s, size, n,
+                            " 0x%" PRIx64 ", which is not the start of an allocated object",
+                            r->pointer);
             else
                 n = appendf(s, size, n, " a pointer that is not the start of an allocated object");
-        }
-        else if (fd->has_offset && r->rel == REL_LEFT)
-            n = appendf(s, size, n, " %" PRId64 " byte%s before a %s", -fd->offset, fd->offset == -1 ? "" : "s", obj);
+        } else if (fd->has_offset && r->rel == REL_LEFT)
+            n = appendf(s, size, n, " %" PRId64 " byte%s before a %s", -fd->offset,
+                        fd->offset == -1 ? "" : "s", obj);
         else if (fd->has_offset && r->has_object_size && fd->offset == (int64_t)r->object_size)
             n = appendf(s, size, n, " just past the end of a %s", obj);
         else if (fd->has_offset && r->has_object_size && fd->offset > (int64_t)r->object_size)
-            n = appendf(s, size, n, " %" PRId64 " byte%s past the end of a %s", fd->offset - (int64_t)r->object_size,
+            n = appendf(s, size, n, " %" PRId64 " byte%s past the end of a %s",
+                        fd->offset - (int64_t)r->object_size,
                         fd->offset - (int64_t)r->object_size == 1 ? "" : "s", obj);
         else if (fd->has_offset) {
             hexoff(off, sizeof(off), fd->offset);
@@ -344,7 +359,8 @@ static void summarize(const struct ex_report *r, struct ex_finding *fd)
         else if (r->has_addr)
             n = appendf(s, size, n, " at 0x%" PRIx64 "%s", fd->addr, place_phrase(r));
         else
-            n = appendf(s, size, n, " (the report's lines on the address and the object are missing)");
+            n = appendf(s, size, n,
+                        " (the report's lines on the address and the object are missing)");
     }
     if (fd->free_site && fd->alloc_site)
         n = appendf(s, size, n, "; it was allocated by %s and freed by %s", alloc_b, free_b);
@@ -359,7 +375,8 @@ void ex_analyze_report(struct ex_analysis *a, int i)
 {
     const struct ex_report *r = &a->m->reports[i];
     struct ex_finding *fd = &a->findings[i];
-    struct ex_value_ctx ctx = {.arch = ARCH_UNKNOWN, .kernel = r->origin == ORIGIN_KERNEL, .hashed = r->hashed};
+    struct ex_value_ctx ctx = {
+        .arch = ARCH_UNKNOWN, .kernel = r->origin == ORIGIN_KERNEL, .hashed = r->hashed};
     if (r->origin == ORIGIN_KERNEL && r->slub.addr_digits == 8)
         ctx.arch = ARCH_ARM; /* a 32-bit kernel */
     if (r->origin == ORIGIN_KERNEL && !strcmp(r->mode, "hw-tags"))

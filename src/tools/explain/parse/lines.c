@@ -449,11 +449,11 @@ bool ex_parse_frame(const char *s, struct ex_frame *f)
 
 bool ex_is_stack_marker(const char *s)
 {
-    return s[0] == '<' && (ex_starts(s, "<IRQ>") || ex_starts(s, "</IRQ>") ||
-                           ex_starts(s, "<TASK>") || ex_starts(s, "</TASK>") ||
-                           ex_starts(s, "<NMI>") || ex_starts(s, "</NMI>") ||
-                           ex_starts(s, "<EOI>") || ex_starts(s, "<EOE>") ||
-                           ex_starts(s, "<SOFTIRQ>") || ex_starts(s, "</SOFTIRQ>"));
+    return s[0] == '<' &&
+           (ex_starts(s, "<IRQ>") || ex_starts(s, "</IRQ>") || ex_starts(s, "<TASK>") ||
+            ex_starts(s, "</TASK>") || ex_starts(s, "<NMI>") || ex_starts(s, "</NMI>") ||
+            ex_starts(s, "<EOI>") || ex_starts(s, "<EOE>") || ex_starts(s, "<SOFTIRQ>") ||
+            ex_starts(s, "</SOFTIRQ>"));
 }
 
 /* ---- task line --------------------------------------------------------------------- */

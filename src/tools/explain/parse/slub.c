@@ -38,8 +38,8 @@ struct slub_state {
 
 /* ---- lines ------------------------------------------------------------------------ */
 
-bool ex_slub_header(const char *s, char *cache, size_t cache_size, char *taint,
-                    size_t taint_size, const char **reason)
+bool ex_slub_header(const char *s, char *cache, size_t cache_size, char *taint, size_t taint_size,
+                    const char **reason)
 {
     if (!ex_starts(s, "BUG ") || s[4] == ' ' || s[4] == ':')
         return false;
@@ -189,7 +189,8 @@ static bool parse_fault(const char *s, struct ex_fault *f)
         if (ex_scan_hex(&fb, &x)) {
             f->has_first = true;
             f->first = (unsigned)(x & 0xff);
-            if (ex_starts(fb, " instead of ") && (fb += strlen(" instead of "), ex_scan_hex(&fb, &y))) {
+            if (ex_starts(fb, " instead of ") &&
+                (fb += strlen(" instead of "), ex_scan_hex(&fb, &y))) {
                 f->has_expected = true;
                 f->expected = (unsigned)(y & 0xff);
             }
@@ -285,9 +286,8 @@ static bool is_foreign_start(const char *s)
     return ex_starts(s, "BUG: ") || ex_starts(s, "general protection fault") ||
            ex_starts(s, "Oops:") || ex_starts(s, "kernel BUG at") ||
            ex_starts(s, "------------[ cut here ]") || ex_starts(s, "Kernel panic") ||
-           ex_starts(s, "crash> ") || ex_starts(s, "---[ end trace") ||
-           ex_starts(s, "WARNING: ") || ex_starts(s, "Unable to handle kernel") ||
-           ex_starts(s, "kasan: GPF could be caused");
+           ex_starts(s, "crash> ") || ex_starts(s, "---[ end trace") || ex_starts(s, "WARNING: ") ||
+           ex_starts(s, "Unable to handle kernel") || ex_starts(s, "kasan: GPF could be caused");
 }
 
 static bool header_line(const char *s, char *cache, size_t cs, char *taint, size_t ts,
@@ -599,7 +599,7 @@ static void derive_pointer(struct ex_report *r)
 static void derive_origin(struct ex_report *r)
 {
     const struct ex_slub *sl = &r->slub;
-    uint64_t a = r->has_object                         ? r->object
+    uint64_t a = r->has_object                            ? r->object
                  : sl->nfaults && sl->faults[0].has_range ? sl->faults[0].start
                  : sl->nrows                              ? sl->rows[0].addr
                  : r->has_pointer                         ? r->pointer
@@ -741,8 +741,8 @@ static void derive_bytes(struct ex_report *r)
     uint64_t a0 = sl->rows[first_obj].addr;
     bool real;
     if (r->has_object && plausible(r, r->object, steady))
-        real = a0 == r->object || (steady && plausible(r, a0, steady) && a0 > r->object &&
-                                   a0 - r->object < EX_WIN);
+        real = a0 == r->object ||
+               (steady && plausible(r, a0, steady) && a0 > r->object && a0 - r->object < EX_WIN);
     else
         real = steady && plausible(r, a0, steady);
     if (real && !(r->has_object && plausible(r, r->object, steady))) {

@@ -24,7 +24,8 @@ const char *ex_report_family(const struct ex_report *r)
     case FMT_SLABDBG_GUARD:
         return "slabdbg guard";
     case FMT_SLABDBG_JSON:
-        return ex_starts_with(r->kind, "use_after_free") || ex_starts_with(r->kind, "out_of_bounds") ||
+        return ex_starts_with(r->kind, "use_after_free") ||
+                       ex_starts_with(r->kind, "out_of_bounds") ||
                        !strcmp(r->kind, "double_free") || !strcmp(r->kind, "invalid_free")
                    ? "slabdbg guard"
                    : "SLUB";
@@ -117,8 +118,9 @@ static void text_track(FILE *out, const char *label, const struct ex_report *r,
     if (t->has_cpu)
         fprintf(out, ", cpu %d", t->cpu);
     if (t->has_pid)
-        fprintf(out, ", %s %lld%s", r->src.format == FMT_KASAN || r->src.format == FMT_KFENCE ? "task" : "pid",
-                t->pid, t->pid == 0 && r->origin == ORIGIN_KERNEL ? " (idle task or interrupt)" : "");
+        fprintf(out, ", %s %lld%s",
+                r->src.format == FMT_KASAN || r->src.format == FMT_KFENCE ? "task" : "pid", t->pid,
+                t->pid == 0 && r->origin == ORIGIN_KERNEL ? " (idle task or interrupt)" : "");
     fputc('\n', out);
     ex_chain(&t->stack, 8, ch, sizeof(ch));
     if (ch[0])
@@ -183,8 +185,8 @@ static void text_stray(FILE *out, const struct ex_report *r, const struct ex_fin
 /* "Access: read of 8 bytes at 0x... (task x/12)" and where it fell. */
 static void text_access(FILE *out, const struct ex_report *r, const struct ex_finding *fd)
 {
-    static const char *const verbs[] = {[ACC_UNKNOWN] = "access", [ACC_READ] = "read",
-                                        [ACC_WRITE] = "write", [ACC_FREE] = "free"};
+    static const char *const verbs[] = {
+        [ACC_UNKNOWN] = "access", [ACC_READ] = "read", [ACC_WRITE] = "write", [ACC_FREE] = "free"};
     if (r->access == ACC_UNKNOWN && !r->has_addr)
         return;
     fprintf(out, LABEL " %s", "Access:", verbs[r->access]);
@@ -199,8 +201,8 @@ static void text_access(FILE *out, const struct ex_report *r, const struct ex_fi
         fprintf(out, " by task %s/%lld", r->comm, r->pid);
     fputc('\n', out);
     if (r->has_tags)
-        fprintf(out, LABEL " pointer tag 0x%02x, memory tag 0x%02x%s\n", "", r->ptr_tag,
-                r->mem_tag, r->mem_tag == 0xfe ? " (0xfe: freed memory)" : "");
+        fprintf(out, LABEL " pointer tag 0x%02x, memory tag 0x%02x%s\n", "", r->ptr_tag, r->mem_tag,
+                r->mem_tag == 0xfe ? " (0xfe: freed memory)" : "");
     if (r->has_range)
         fprintf(out, LABEL " KASAN's range 0x%" PRIx64 "-0x%" PRIx64 "\n", "", r->range_lo,
                 r->range_hi);
@@ -219,7 +221,9 @@ static void text_access(FILE *out, const struct ex_report *r, const struct ex_fi
         else {
             hexoff(off, sizeof(off), fd->offset);
             fprintf(out, "object offset %s (%" PRId64 ")%s", off, fd->offset,
-                    r->has_requested && (uint64_t)fd->offset >= r->requested ? ", past the requested size" : "");
+                    r->has_requested && (uint64_t)fd->offset >= r->requested
+                        ? ", past the requested size"
+                        : "");
         }
         if (fd->offset_from_addresses)
             fputs(" (from the addresses)", out);
@@ -256,8 +260,8 @@ static void text_report(FILE *out, const struct ex_analysis *a, int i)
     lines_of(out, m, &r->src);
     fputs(r->src.format == FMT_SLABDBG_JSON ? ", JSON)\n" : ")\n", out);
     if (fd->merged_json)
-        fprintf(out, LABEL " the JSON report on line %d of %s says the same\n", "Also:",
-                m->reports[fd->merged_json - 1].src.first_line,
+        fprintf(out, LABEL " the JSON report on line %d of %s says the same\n",
+                "Also:", m->reports[fd->merged_json - 1].src.first_line,
                 ex_input_name(m, m->reports[fd->merged_json - 1].src.input));
     fprintf(out, LABEL " %s\n", "What:", fd->meaning[0] ? fd->meaning : r->kind);
     if (r->src.format == FMT_KASAN && r->mode[0])
@@ -307,7 +311,8 @@ static void text_report(FILE *out, const struct ex_analysis *a, int i)
             fprintf(out, "%sirst byte 0x%02x", sep, f->first);
         fputs(" (its place in the object is not in the report)\n", out);
     } else if (r->canary[0]) {
-        fprintf(out, LABEL " %s (bytes the kernel hides are shown as \"!\")\n", "Stray:", r->canary);
+        fprintf(out, LABEL " %s (bytes the kernel hides are shown as \"!\")\n",
+                "Stray:", r->canary);
     }
     text_track(out, "Allocated:", r, &r->alloc);
     text_track(out, "Freed:", r, &r->free);
@@ -324,7 +329,8 @@ static void text_report(FILE *out, const struct ex_analysis *a, int i)
             ex_frame_text(fd->finder, buf, sizeof(buf));
             fputs(buf, out);
         } else {
-            fputs(r->trace.n ? "(the call trace shows only the checker's frames)" : "(no call trace)",
+            fputs(r->trace.n ? "(the call trace shows only the checker's frames)"
+                             : "(no call trace)",
                   out);
         }
         if (r->has_task && r->has_cpu && r->src.format != FMT_SLABDBG_JSON)
@@ -443,12 +449,16 @@ static void text_oops(FILE *out, const struct ex_analysis *a, int i)
         fprintf(out, LABEL " %s\n", "Access:", o->access);
     else if (o->arch == ARCH_ARM64 && o->has_esr)
         fprintf(out, LABEL " %s (ESR 0x%" PRIx64 ")\n", "Access:",
-                v->bad_pc ? "instruction fetch" : o->write ? "write" : "read", o->esr);
+                v->bad_pc  ? "instruction fetch"
+                : o->write ? "write"
+                           : "read",
+                o->esr);
     if (v->has_fault_addr) {
-        fprintf(out, LABEL " 0x%" PRIx64 ", from %s\n", "Address:", v->fault_addr, v->fault_addr_from);
+        fprintf(out, LABEL " 0x%" PRIx64 ", from %s\n", "Address:", v->fault_addr,
+                v->fault_addr_from);
         if (o->has_header_addr && o->header_addr != v->fault_addr && !v->bad_pc)
-            fprintf(out, LABEL " the oops states 0x%" PRIx64 "%s\n", "",
-                    o->header_addr, v->has_range ? ", the KASAN shadow address of it" : "");
+            fprintf(out, LABEL " the oops states 0x%" PRIx64 "%s\n", "", o->header_addr,
+                    v->has_range ? ", the KASAN shadow address of it" : "");
     }
     if (o->has_kasan_range)
         fprintf(out, LABEL " KASAN: %s in range 0x%" PRIx64 "-0x%" PRIx64 "\n", "", o->kasan_kind,
@@ -487,8 +497,8 @@ static void text_oops(FILE *out, const struct ex_analysis *a, int i)
             fprintf(out, LABEL " %s held the fault address (0x%" PRIx64 "-0x%" PRIx64 ")\n",
                     "Register:", v->regs_equal, v->range_lo, v->range_hi);
         else if (v->regs_equal[0])
-            fprintf(out, LABEL " %s = 0x%" PRIx64 " held the fault address\n", "Register:",
-                    v->regs_equal, v->fault_addr);
+            fprintf(out, LABEL " %s = 0x%" PRIx64 " held the fault address\n",
+                    "Register:", v->regs_equal, v->fault_addr);
         else if (o->nregs)
             fprintf(out, LABEL " no register holds the fault address itself\n", "Register:");
     }
@@ -575,9 +585,10 @@ static void text_dump(FILE *out, const struct ex_analysis *a, int i)
     static const struct {
         unsigned bit;
         const char *label, *what;
-    } groups[] = {{W_TEXT, "Text:", "kernel text addresses (function pointers: they tell the object's type)"},
-                  {W_SELF | W_LIST_PREV, "Self:", "empty list heads (next and prev pointing at themselves)"},
-                  {W_INSIDE, "Inside:", "pointers into the object itself"}};
+    } groups[] = {
+        {W_TEXT, "Text:", "kernel text addresses (function pointers: they tell the object's type)"},
+        {W_SELF | W_LIST_PREV, "Self:", "empty list heads (next and prev pointing at themselves)"},
+        {W_INSIDE, "Inside:", "pointers into the object itself"}};
     for (size_t g = 0; g < 3; g++) {
         int shown = 0;
         for (int k = 0; k < d->nwords; k++) {
@@ -596,10 +607,13 @@ static void text_dump(FILE *out, const struct ex_analysis *a, int i)
             else if (c & W_SELF)
                 fprintf(out, LABEL " +0x%03" PRIx64 "  points at itself\n", "", own);
             else if (c & W_LIST_PREV)
-                fprintf(out, LABEL " +0x%03" PRIx64 "  points at +0x%03" PRIx64 " (a list head's prev)\n",
+                fprintf(out,
+                        LABEL " +0x%03" PRIx64 "  points at +0x%03" PRIx64
+                              " (a list head's prev)\n",
                         "", own, own - 8);
             else
-                fprintf(out, LABEL " +0x%03" PRIx64 "  -> +0x%03" PRIx64 "\n", "", own, w->value - d->base);
+                fprintf(out, LABEL " +0x%03" PRIx64 "  -> +0x%03" PRIx64 "\n", "", own,
+                        w->value - d->base);
         }
     }
     /* Small numbers that are neither flags nor sizes (not powers of two) in
@@ -610,16 +624,18 @@ static void text_dump(FILE *out, const struct ex_analysis *a, int i)
         if (!w->known || w->value == 0 || w->value >= 0x10000 || !(w->value & (w->value - 1)))
             continue;
         if (!shown++)
-            fprintf(out, LABEL " small constants, not powers of two (stray values look so):\n", "Values:");
+            fprintf(out, LABEL " small constants, not powers of two (stray values look so):\n",
+                    "Values:");
         fprintf(out, LABEL " +0x%03" PRIx64 "  0x%" PRIx64 "%s\n", "", (uint64_t)k * 8, w->value,
                 known_value(a, w->value));
     }
     for (int k = 0; k < d->nwords; k++) {
         const struct ex_dump_word *w = &d->words[k];
-        if (!w->known || (w->value < 0x10000 && w->value & (w->value - 1)) || !*known_value(a, w->value))
+        if (!w->known || (w->value < 0x10000 && w->value & (w->value - 1)) ||
+            !*known_value(a, w->value))
             continue;
-        fprintf(out, LABEL " +0x%03" PRIx64 "  0x%" PRIx64 "%s\n", "Known:",
-                (uint64_t)k * d->word_size, w->value, known_value(a, w->value));
+        fprintf(out, LABEL " +0x%03" PRIx64 "  0x%" PRIx64 "%s\n",
+                "Known:", (uint64_t)k * d->word_size, w->value, known_value(a, w->value));
     }
     if (d->dropped)
         fprintf(out, LABEL " %d words outside the first %d were left out\n", "Missing:", d->dropped,
@@ -634,8 +650,9 @@ static void text_types(FILE *out, const struct ex_analysis *a)
         return;
     fprintf(out, "\n== Types (%s)\n", a->opts.btf ? a->opts.btf : a->opts.binary);
     for (int i = 0; i < tr->ncands; i++)
-        fprintf(out, LABEL " %s (%zu bytes), score %.2f: %s\n", i ? "" : "Candidates:",
-                tr->cands[i].name, tr->cands[i].size, tr->cands[i].score, tr->cands[i].why);
+        fprintf(out, LABEL " %s (%zu bytes), score %.2f: %s\n",
+                i ? "" : "Candidates:", tr->cands[i].name, tr->cands[i].size, tr->cands[i].score,
+                tr->cands[i].why);
     if (tr->has_field) {
         const struct field_at *f = &tr->field;
         fprintf(out,
@@ -674,7 +691,8 @@ static void text_src(FILE *out, const struct ex_analysis *a)
     }
     if (!sr->nconsts && !sr->nassigns && !sr->error[0])
         fprintf(out, LABEL " %s\n", "",
-                sr->by_field ? "no statement assigning it found" : "no constant with this value found");
+                sr->by_field ? "no statement assigning it found"
+                             : "no constant with this value found");
     if (sr->error[0])
         fprintf(out, LABEL " %s\n", "Note:", sr->error);
 }
@@ -692,8 +710,8 @@ static void text_summary(FILE *out, const struct ex_analysis *a)
         fprintf(out, "\n== In short\n");
         fprintf(out, "%s\n", fd->summary);
         if (tr->has_field && a->opts.type)
-            fprintf(out, "The offset is %s in the object's previous life as %s.\n",
-                    tr->field.path, tr->spec);
+            fprintf(out, "The offset is %s in the object's previous life as %s.\n", tr->field.path,
+                    tr->spec);
         else if (tr->has_field)
             fprintf(out,
                     "The offset is %s if the object was a %s (the best-ranked candidate; --type "
@@ -716,7 +734,8 @@ static void text_summary(FILE *out, const struct ex_analysis *a)
                 const struct src_assign *as = &sr->assigns[i];
                 bool seen = false;
                 for (int k = 0; k < i && !seen; k++)
-                    seen = sr->assigns[k].same_field && !strcmp(sr->assigns[k].function, as->function);
+                    seen =
+                        sr->assigns[k].same_field && !strcmp(sr->assigns[k].function, as->function);
                 if (!as->same_field || !as->function[0] || seen)
                     continue;
                 fprintf(out, "%s %s", shown++ ? "," : "", as->function);
@@ -763,7 +782,8 @@ void ex_print_text(FILE *out, const struct ex_analysis *a)
     fprintf(out, ", %d oops%s, %d crash dump%s", noopses, noopses == 1 ? "" : "es", m->ndumps,
             m->ndumps == 1 ? "" : "s");
     if (m->nothers)
-        fprintf(out, ", %d other kernel report%s (not explained)", m->nothers, m->nothers == 1 ? "" : "s");
+        fprintf(out, ", %d other kernel report%s (not explained)", m->nothers,
+                m->nothers == 1 ? "" : "s");
     fputc('\n', out);
     for (int i = 0; i < m->nreports; i++)
         if (a->findings[i].shown)
