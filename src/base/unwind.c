@@ -1919,43 +1919,32 @@ void unwind_remember(struct unwind_memo_req *req)
     req->owns_memo = false;
 }
 
-__asm__(".text\n"
-        ".globl unwind_capture_memo\n"
-        ".hidden unwind_capture_memo\n"
-        ".type unwind_capture_memo, @function\n"
-        ".p2align 4\n"
-        "unwind_capture_memo:\n"
-        ".cfi_startproc\n"
-#ifdef __CET__
-        "endbr64\n"
-#endif
-        "mov (%rsp), %rsi\n"  /* pc: the return address */
-        "lea 8(%rsp), %rdx\n" /* sp: the caller's */
-        "mov %rbp, %rcx\n"    /* bp: the caller's */
-        "jmp unwind_capture_memo_from\n"
-        ".cfi_endproc\n"
-        ".size unwind_capture_memo, .-unwind_capture_memo\n");
-
 /* unwind_capture() is four instructions of assembly: at its entry the
  * caller's frame is known without unwinding anything (the return address
  * at rsp, the caller's rsp above it, rbp untouched), and it leaves no frame
- * of its own (a tail jump). */
-__asm__(".text\n"
-        ".globl unwind_capture\n"
-        ".hidden unwind_capture\n"
-        ".type unwind_capture, @function\n"
-        ".p2align 4\n"
-        "unwind_capture:\n"
-        ".cfi_startproc\n"
+ * of its own (a tail jump).  unwind_capture_memo() is the same in front of
+ * unwind_capture_memo_from, whose (pc, sp, bp) are its second to fourth arguments. */
 #ifdef __CET__
-        "endbr64\n"
+#define TRAMPOLINE_ENDBR "endbr64\n"
+#else
+#define TRAMPOLINE_ENDBR ""
 #endif
-        "mov (%rsp), %rcx\n" /* pc: the return address */
-        "lea 8(%rsp), %r8\n" /* sp: the caller's */
-        "mov %rbp, %r9\n"    /* bp: the caller's */
-        "jmp unwind_capture_from\n"
-        ".cfi_endproc\n"
-        ".size unwind_capture, .-unwind_capture\n");
+#define CAPTURE_TRAMPOLINE(name, to, pc, sp, bp)                                                   \
+    __asm__(".text\n"                                                                              \
+            ".globl " name "\n"                                                                    \
+            ".hidden " name "\n"                                                                   \
+            ".type " name ", @function\n"                                                          \
+            ".p2align 4\n" name ":\n"                                                              \
+            ".cfi_startproc\n" TRAMPOLINE_ENDBR "mov (%rsp), " pc                                  \
+            "\n"                    /* pc: the return address */                                   \
+            "lea 8(%rsp), " sp "\n" /* sp: the caller's */                                         \
+            "mov %rbp, " bp "\n"    /* bp: the caller's */                                         \
+            "jmp " to "\n"                                                                         \
+            ".cfi_endproc\n"                                                                       \
+            ".size " name ", .-" name "\n")
+
+CAPTURE_TRAMPOLINE("unwind_capture_memo", "unwind_capture_memo_from", "%rsi", "%rdx", "%rcx");
+CAPTURE_TRAMPOLINE("unwind_capture", "unwind_capture_from", "%rcx", "%r8", "%r9");
 
 unsigned unwind_from_context(const void *ucontext, uintptr_t *frames, unsigned max)
 {

@@ -34,7 +34,6 @@
  * interposing sigaction() and signal()), or to the default action.
  */
 #include <dlfcn.h>
-#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -49,6 +48,7 @@
 #include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
+#include "debug/stackdepot.h"
 #include "base/options.h"
 #include "report/bug.h"
 
@@ -229,7 +229,6 @@ static void budget_spent(void)
 /* ---- pools ------------------------------------------------------------------ */
 
 #define POOL_MAX_DATA ((size_t)1 << 20) /* larger G objects get a mapping each */
-#define POOL_MIN_SLOTS 4
 
 /* Freed G slots keep their pages while all of them together hold at most
  * RESIDENT_MAX bytes (each free would otherwise cost a madvise on top of
@@ -443,24 +442,6 @@ __thread size_t guard_asked_align;
  * never fault without us).  Under guard_watch such a read is let through. */
 static uintptr_t libc_lo, libc_hi;
 
-static int find_libc(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    (void)arg;
-    const char *name = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
-    if (!name || strncmp(name, "/libc.so", 8) != 0)
-        return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            libc_lo = info->dlpi_addr + ph->p_vaddr;
-            libc_hi = libc_lo + ph->p_memsz;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* A read by the C library within the aligned 64 bytes around a watched
  * object: a vector of a string function, not a bug. */
 static bool libc_vector_read(const struct guard_slot *sl, uintptr_t addr, const ucontext_t *uc)
@@ -485,7 +466,7 @@ static void watch(struct guard_slot *sl)
 {
     static _Atomic int looked;
     if (!atomic_exchange(&looked, 1))
-        dl_iterate_phdr(find_libc, NULL);
+        library_text("libc.so", &libc_lo, &libc_hi);
     char *first = sl->data, *last = sl->data + sl->data_len - GPAGE;
     bool lo = sl->object != (uintptr_t)first;
     bool hi = sl->object + sl->size != (uintptr_t)(sl->data + sl->data_len);

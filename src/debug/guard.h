@@ -35,6 +35,8 @@ struct guard_slot {
     struct track track[2];
 };
 
+#define DISCARD_BATCH 32 /* freed G slots whose pages go back in one go */
+
 /* The owner of pools: a G cache, or sampling.  Slots never handed out are
  * in the newest pool only; freed slots wait in a FIFO (the ring) and are
  * reused least recently freed first, once more than `quarantine` wait. */
@@ -49,7 +51,6 @@ struct gpool {
     struct pool *pools; /* newest first */
     struct guard_slot **ring;
     size_t ring_cap, ring_head, ring_count;
-#define DISCARD_BATCH 32
     struct guard_slot *discard[DISCARD_BATCH]; /* freed, pages not yet given back */
     unsigned ndiscard;
     struct gpool *next; /* every owner (fork), under guard_lock */

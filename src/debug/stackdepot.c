@@ -71,21 +71,41 @@ int pc_is_ours(uintptr_t pc)
  * program allocated, so a stack starts at the program's own frame. */
 static uintptr_t cxx_text_start, cxx_text_end;
 
-static int find_cxx_text_cb(struct dl_phdr_info *info, size_t size, void *arg)
+struct text_of {
+    const char *base; /* the library's file name up to its version */
+    uintptr_t lo, hi;
+    bool found;
+};
+
+static int text_of_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    (void)size, (void)arg;
+    (void)size;
+    struct text_of *t = arg;
     const char *slash = strrchr(info->dlpi_name, '/');
     const char *base = slash ? slash + 1 : info->dlpi_name;
-    if (strncmp(base, "libstdc++.so", 12))
+    if (strncmp(base, t->base, strlen(t->base)))
         return 0;
     for (unsigned i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
-            cxx_text_start = info->dlpi_addr + ph->p_vaddr;
-            cxx_text_end = cxx_text_start + ph->p_memsz;
+            t->lo = info->dlpi_addr + ph->p_vaddr;
+            t->hi = t->lo + ph->p_memsz;
+            t->found = true;
+            break;
         }
     }
     return 1;
+}
+
+bool library_text(const char *base, uintptr_t *lo, uintptr_t *hi)
+{
+    struct text_of t = {.base = base};
+    dl_iterate_phdr(text_of_cb, &t);
+    if (t.found) {
+        *lo = t.lo;
+        *hi = t.hi;
+    }
+    return t.found;
 }
 
 static int pc_is_cxx_runtime(uintptr_t pc)
@@ -96,7 +116,7 @@ static int pc_is_cxx_runtime(uintptr_t pc)
 void stack_unwinder_init(bool fast)
 {
     find_own_text();
-    dl_iterate_phdr(find_cxx_text_cb, NULL);
+    library_text("libstdc++.so", &cxx_text_start, &cxx_text_end);
     use_unwinder = unwind_available(); /* its first call: here, not in malloc */
     if (!use_unwinder && fast) {
         options_warn("this C library has no _dl_find_object (glibc 2.35): stacks are "

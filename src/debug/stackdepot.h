@@ -49,6 +49,9 @@ INTERNAL unsigned depot_fetch(depot_handle_t h, const uintptr_t **frames);
  * all the time.  It matters only without our unwinder (glibc < 2.35):
  * then glibc's backtrace() is loaded now, not at the first allocation,
  * and the user is told that stacks are slow. */
+/* The code (executable PT_LOAD) of the loaded library whose file name
+ * starts with `base` ("libc.so"); false if none is loaded. */
+INTERNAL bool library_text(const char *base, uintptr_t *lo, uintptr_t *hi);
 INTERNAL void stack_unwinder_init(bool fast);
 INTERNAL void depot_fork(enum fork_phase phase);
 /* Is pc inside slabdbg's own code? */

@@ -49,12 +49,12 @@ one is rejected.
 
 import argparse
 import concurrent.futures
-import json
 import os
 import re
-import resource
 import subprocess
 import sys
+
+from run_guard import no_core, read_json_reports  # the guard cases' runner, beside this one
 
 CLASSES = ["overflow-write", "overflow-read", "underflow-write", "underflow-read",
            "uaf-write", "uaf-read", "double-free", "interior-free", "stack-free",
@@ -123,10 +123,6 @@ def as_int(v):
     return v
 
 
-def no_core():
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 class Config:
     def __init__(self, slabdbg=None, options=None, table=class_size, func="main",
                  clean_prog="clean"):
@@ -162,14 +158,9 @@ def run_cell(args, cfg, cls, size, tag):
         rc, out = p.returncode, p.stdout
     except subprocess.TimeoutExpired as e:
         rc, out = "timeout", (e.stdout or b"").decode(errors="replace")
-    reports, jerr = [], None
-    if os.path.exists(jpath):
-        with open(jpath) as f:
-            for line in f:
-                try:
-                    reports.append(json.loads(line))
-                except ValueError as e:
-                    jerr = "JSON line: %s" % e
+    reports, jerr = read_json_reports(jpath)
+    if jerr:
+        jerr = "JSON line: " + jerr
     with open(os.path.join(args.workdir, name + ".out"), "w") as f:
         f.write("$ %s\nexit %s\n%s" % (" ".join(cmd), rc, out))
     return classify(cfg, cls, size, dist, rc, out, reports, jerr)

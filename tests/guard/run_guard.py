@@ -82,6 +82,20 @@ def call_trace(func):
 
 
 DIES = r"^Guard: the process ends with the fault's signal \(SLABDBG_OPTIONS=guard_continue=1 to go on\)$"
+
+
+def oob_fault(prog, slabdbg, options, size, cache, access, side, distance, func):
+    """A case of progs/oob.c whose one stray access beside an object of
+    `size` bytes faults on the instruction: one report naming `func`, the
+    object allocated by alloc_buffer and not freed, and death by SIGSEGV."""
+    return dict(
+        prog=prog, slabdbg=slabdbg, options=options, exit=("signal", SIGSEGV),
+        reports=[dict(kind="out_of_bounds_%s_%s" % (access, side), access=access, side=side,
+                      distance=distance, object_size=size, cache=cache, object="object#0",
+                      alloc="alloc_buffer", free=None, found_by=func)],
+        text=[bug_line(cache, "out-of-bounds " + access, func),
+              access_side(size, distance, side), call_trace(func), DIES] + tracks("alloc_buffer"),
+        stdout_lacks=["survived"])
 GOES_ON = r"^Guard: the access goes through; the page is guarded again after it$"
 
 
@@ -217,25 +231,10 @@ CASES = {
         text=[bug_line("kmalloc-1024", "out-of-bounds read", "overflow_reader"),
               access_side(1024, 0, "right")],
         stdout_lacks=["survived"]),
-    "oob_exact": dict(
-        prog=["oob", "exact"], slabdbg=G1024, options={"guard_align": 1},
-        exit=("signal", SIGSEGV),
-        reports=[dict(kind="out_of_bounds_write_right", access="write", side="right", distance=0,
-                      object_size=1000, cache="kmalloc-1024", object="object#0",
-                      alloc="alloc_buffer", free=None, found_by="overflow_writer")],
-        text=[bug_line("kmalloc-1024", "out-of-bounds write", "overflow_writer"),
-              access_side(1000, 0, "right"), call_trace("overflow_writer"), DIES]
-        + tracks("alloc_buffer"),
-        stdout_lacks=["survived"]),
-    "oob_exact_read": dict(
-        prog=["oob", "exactread", "13"], slabdbg="G,kmalloc-16", options={"guard_align": 1},
-        exit=("signal", SIGSEGV),
-        reports=[dict(kind="out_of_bounds_read_right", access="read", side="right", distance=0,
-                      object_size=13, cache="kmalloc-16", object="object#0",
-                      alloc="alloc_buffer", free=None, found_by="overflow_reader")],
-        text=[bug_line("kmalloc-16", "out-of-bounds read", "overflow_reader"),
-              access_side(13, 0, "right"), DIES],
-        stdout_lacks=["survived"]),
+    "oob_exact": oob_fault(["oob", "exact"], G1024, {"guard_align": 1}, 1000, "kmalloc-1024",
+                           "write", "right", 0, "overflow_writer"),
+    "oob_exact_read": oob_fault(["oob", "exactread", "13"], "G,kmalloc-16", {"guard_align": 1}, 13,
+                                "kmalloc-16", "read", "right", 0, "overflow_reader"),
     "oob_under_slack": dict(
         prog=["oob", "under"], slabdbg=G1024, exit=("status", 0),
         reports=[dict(kind="out_of_bounds_write_left", access="write", side="left", distance=1,
@@ -247,32 +246,12 @@ CASES = {
               access_side(1000, 1, "left"), r"^First byte 0x42 instead of 0xcc$",
               call_trace("release_buffer")] + tracks("alloc_buffer"),
         stdout_has=["written", "released"]),
-    "oob_under_far": dict(
-        prog=["oob", "underfar"], slabdbg=G1024, exit=("signal", SIGSEGV),
-        reports=[dict(kind="out_of_bounds_write_left", access="write", side="left",
-                      distance=3097, object_size=1000, cache="kmalloc-1024", object="object#0",
-                      alloc="alloc_buffer", free=None, found_by="far_underflow_writer")],
-        text=[bug_line("kmalloc-1024", "out-of-bounds write", "far_underflow_writer"),
-              access_side(1000, 3097, "left"), DIES],
-        stdout_lacks=["survived"]),
-    "watch_over_read": dict(
-        prog=["oob", "watchover"], slabdbg="G,kmalloc-64", options={"guard_watch": 1},
-        exit=("signal", SIGSEGV),
-        reports=[dict(kind="out_of_bounds_read_right", access="read", side="right", distance=0,
-                      object_size=50, cache="kmalloc-64", object="object#0",
-                      alloc="alloc_buffer", free=None, found_by="overflow_reader")],
-        text=[bug_line("kmalloc-64", "out-of-bounds read", "overflow_reader"),
-              access_side(50, 0, "right"), DIES],
-        stdout_lacks=["survived"]),
-    "watch_under_read": dict(
-        prog=["oob", "watchunder"], slabdbg="G,kmalloc-64", options={"guard_watch": 1},
-        exit=("signal", SIGSEGV),
-        reports=[dict(kind="out_of_bounds_read_left", access="read", side="left", distance=1,
-                      object_size=50, cache="kmalloc-64", object="object#0",
-                      alloc="alloc_buffer", free=None, found_by="underflow_reader")],
-        text=[bug_line("kmalloc-64", "out-of-bounds read", "underflow_reader"),
-              access_side(50, 1, "left"), DIES],
-        stdout_lacks=["survived"]),
+    "oob_under_far": oob_fault(["oob", "underfar"], G1024, {}, 1000, "kmalloc-1024", "write",
+                               "left", 3097, "far_underflow_writer"),
+    "watch_over_read": oob_fault(["oob", "watchover"], "G,kmalloc-64", {"guard_watch": 1}, 50,
+                                 "kmalloc-64", "read", "right", 0, "overflow_reader"),
+    "watch_under_read": oob_fault(["oob", "watchunder"], "G,kmalloc-64", {"guard_watch": 1}, 50,
+                                  "kmalloc-64", "read", "left", 1, "underflow_reader"),
     "watch_strings": dict(
         prog=["oob", "watchstr"], slabdbg="G", options={"guard_watch": 1},
         exit=("status", 0), reports=[], text_lacks=[r"^BUG "],
@@ -577,6 +556,19 @@ def no_core():
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def read_json_reports(path):
+    """The reports of a json= file, one per line: (reports, error or None)."""
+    reports, err = [], None
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    reports.append(json.loads(line))
+                except ValueError as e:
+                    err = "%s: %r" % (e, line[:200])
+    return reports, err
+
+
 class Context:
     def __init__(self, args):
         self.args = args
@@ -616,14 +608,7 @@ class Context:
                 env["SLABDBG"] = case["slabdbg"]
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=100,
                            preexec_fn=no_core, errors="replace")
-        reports, err = [], None
-        if os.path.exists(jpath):
-            with open(jpath) as f:
-                for line in f:
-                    try:
-                        reports.append(json.loads(line))
-                    except ValueError as e:
-                        err = "%s: %r" % (e, line[:200])
+        reports, err = read_json_reports(jpath)
         return Result(p.returncode, p.stdout, p.stderr, reports, err)
 
 
