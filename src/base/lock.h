@@ -1,3 +1,4 @@
+/* clang-format off */
 /*
  * The locks of slabdbg and their order.  A thread that holds a lock takes
  * only locks further down this list; two locks of one level are never held
@@ -11,12 +12,16 @@
  *   4 LOCK_CACHE      kmem_cache.lock      core/cache.c        a cache's slabs and transfer batches
  *   5 LOCK_PAGE       page_lock            core/segment.c      segments and free slices
  *   6 LOCK_HUGE       huge_lock            core/huge.c         huge objects and their reuse cache
- *   7 LOCK_GUARD      guard_lock           debug/guard.c       G objects too large for a pool; pool
- * owners 8 LOCK_GPOOL      gpool.lock           debug/guard.c       one guard pool's slots (a G
- * cache's, sampling's) 9 LOCK_DEPOT      depot_lock           debug/stackdepot.c  growth of the
- * stack depot's arena 10 LOCK_ARENA      arena_lock           core/arena.c        the report
- * arena's free lists 11 LOCK_SIG        sig_lock             front/signals.c     the program's
- * signal dispositions
+ *   7 LOCK_GUARD      guard_lock           debug/guard.c       G objects too large for a pool; pool owners
+ *   8 LOCK_GPOOL      gpool.lock           debug/guard.c       one guard pool's slots (a G cache's, sampling's)
+ *   9 LOCK_DEPOT      depot_lock           debug/stackdepot.c  growth of the stack depot's arena
+ *  10 LOCK_ARENA      arena_lock           core/arena.c        the report arena's free lists
+ *  11 LOCK_SIG        sig_lock             front/signals.c     the program's signal dispositions
+ *
+ * Thread magazines of debugged caches (debug/check.c) take no lock of their
+ * own: a thread works on its magazine's objects without any, and takes a
+ * cache lock (4) only to refill or empty it, never while it has announced
+ * work on the cache's objects (validation and fork wait for that work).
  *
  * Why this order: a report (2) symbolizes (3), and libdw's frees of heap
  * objects made outside the report reach a cache (4); a cache grows its
@@ -28,6 +33,7 @@
  * Built with -DSLABDBG_LOCKDEP (cmake -DSLABDBG_LOCKDEP=ON), every lock and
  * unlock checks the order on the calling thread and aborts on a violation.
  */
+/* clang-format on */
 #ifndef SLABDBG_BASE_LOCK_H
 #define SLABDBG_BASE_LOCK_H
 

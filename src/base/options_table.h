@@ -20,6 +20,10 @@
     X(traces_at_exit, BOOL, "0", "print alloc_traces and free_traces of U caches at exit")         \
     X(stats, STR, "", "print slabinfo at exit: 1 or stderr, or a file path (%p becomes the pid)")  \
     X(quarantine, SIZE, "0", "bytes of freed debug objects held back from reuse (K, M, G)")        \
+    X(magazine, BOOL, "1",                                                                         \
+      "debugged kmalloc caches: each thread keeps a few free objects of each (checked when "       \
+      "handed out), so most operations take no lock; 0: every object goes back to its slab at "    \
+      "once, as in SLUB")                                                                          \
     X(stack_depth, INT, "16", "frames kept per allocation and free stack (1 to 64)")               \
     X(fail_probability, INT, "10", "A: percent of allocations of A caches to fail")                \
     X(fail_interval, INT, "0",                                                                     \

@@ -27,7 +27,7 @@
 #define SLABDBG_ROOT_VERSION 2
 
 #define SLABDBG_LAYOUT_TABLE(X, S)                                                                 \
-    S(CACHE_SIZE, kmem_cache, 376)                                                                 \
+    S(CACHE_SIZE, kmem_cache, 384)                                                                 \
     X(CACHE_PARTIAL, kmem_cache, partial, 40)                                                      \
     X(CACHE_FULL, kmem_cache, full, 56)                                                            \
     X(CACHE_NR_PARTIAL, kmem_cache, nr_partial, 64)                                                \
@@ -114,7 +114,8 @@ enum slabdbg_seg_kind {
 #define SLABDBG_STATE_ACTIVE 0xacac0001u
 #define SLABDBG_STATE_FREE 0xf4ee0002u
 #define SLABDBG_STATE_QUARANTINE 0xf4ee0003u
-#define SLABDBG_GUARD_SLOT_LIVE 1 /* guard_slot.state; 2: freed */
+#define SLABDBG_STATE_OWNED 0xf4ee0004u /* free, in a thread's magazine */
+#define SLABDBG_GUARD_SLOT_LIVE 1       /* guard_slot.state; 2: freed */
 #define SLABDBG_VA_BITS 47
 
 /*

@@ -155,6 +155,8 @@ void kmalloc_caches_init(void)
             size_t nb = XFER_BYTES / per;
             c->xfer_max = (uint32_t)(nb < 1 ? 1 : nb > XFER_MAX ? XFER_MAX : nb);
         }
+        if (c->debug)
+            debug_mag_setup(c);
     }
 }
 

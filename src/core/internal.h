@@ -291,10 +291,16 @@ struct kmem_cache {
     uint64_t nr_guard_live;        /* G: live objects (each in a slot of its own) */
     struct kmem_cache *next;       /* registry */
     char name[40];
-    struct gpool *gpool; /* G: the owner of its guard pools (debug/guard.c) */
+    struct gpool *gpool;         /* G: the owner of its guard pools (debug/guard.c) */
+    _Atomic uint32_t validating; /* validations running (debug/check.c, thread magazines) */
+    uint16_t mag_cap;            /* objects a thread magazine holds, 0: none (debug/check.c) */
 };
 
 INTERNAL extern struct kmem_cache kmalloc_caches[NR_KMALLOC];
+static inline unsigned kmalloc_index(const struct kmem_cache *c)
+{
+    return (unsigned)(c - kmalloc_caches);
+}
 INTERNAL extern pthread_mutex_t cache_list_lock;
 INTERNAL extern struct kmem_cache *cache_list;
 

@@ -182,4 +182,5 @@ void tcache_thread_exit(void *arg)
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         tcache.bins[i].max = 0;
     tcache_flush_all();
+    debug_thread_exit();
 }

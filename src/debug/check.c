@@ -2,18 +2,24 @@
  * The debug path: allocation and free processing of debugged caches, the
  * object checks, tracks, trace, fault injection and the quarantine.
  *
- * Every check runs under the cache lock and only *records* what it found
+ * Every check runs under the cache lock, or on an object the calling thread
+ * owns (its thread magazine, below), and only *records* what it found
  * (report/bug.h), repairing the bytes as SLUB does; the report is printed
  * by bugs_flush() once the lock is dropped.
  */
+#include <assert.h>
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/membarrier.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/lock.h"
+#include "core/tcache.h"
 #include "debug/debug.h"
 #include "debug/guard.h"
 #include "base/options.h"
@@ -102,9 +108,12 @@ static int32_t thread_id(void)
 }
 
 /* A forked child is a new thread id. */
+static void dthreads_fork_child(void);
+
 void debug_fork_child(void)
 {
     cached_tid = 0;
+    dthreads_fork_child();
 }
 
 int32_t debug_tid(void)
@@ -360,8 +369,11 @@ static bool free_object(const struct kmem_cache *c, const struct slab *s, const 
  * checked (red zones, poison, padding: SLUB's order) before its free
  * pointer, which must be NULL or another free object.  NULL when the head
  * itself is bad: the slab is then retired.  Whatever the flags, a bad free
- * pointer is never followed (reported, and the slab retired). */
-static void *take_checked(struct kmem_cache *c, struct slab *s)
+ * pointer is never followed (reported, and the slab retired).  With
+ * `bytes_later`, the bytes of a sound object are left to the caller, who
+ * checks them when it hands the object out (a thread magazine's refill);
+ * those of an object with a bad free pointer are still checked first. */
+static void *take_checked_as(struct kmem_cache *c, struct slab *s, bool bytes_later)
 {
     void *p = s->freelist;
     if (!free_object(c, s, p)) {
@@ -373,9 +385,10 @@ static void *take_checked(struct kmem_cache *c, struct slab *s)
         isolate(c, s);
         return NULL;
     }
-    debug_check_object(c, s, p, SLUB_RED_INACTIVE);
     void *next = fp_get(c, p);
     bool corrupt = next && !free_object(c, s, next);
+    if (!bytes_later || corrupt)
+        debug_check_object(c, s, p, SLUB_RED_INACTIVE);
     if (corrupt) {
         struct bug *b = bug_new(BUG_FREEPOINTER, c->name);
         if (b)
@@ -390,6 +403,13 @@ static void *take_checked(struct kmem_cache *c, struct slab *s)
     return p;
 }
 
+static void *take_checked(struct kmem_cache *c, struct slab *s)
+{
+    return take_checked_as(c, s, false);
+}
+
+static void *mag_alloc(struct kmem_cache *c, size_t orig_size, const struct stack_snap *st);
+
 void *debug_alloc(struct kmem_cache *c, size_t orig_size)
 {
     if ((c->debug & SLAB_FAILSLAB) && should_fail(c)) {
@@ -403,6 +423,9 @@ void *debug_alloc(struct kmem_cache *c, size_t orig_size)
     }
     struct stack_snap st;
     snap_stack(c, &st);
+    void *mp = mag_alloc(c, orig_size, &st);
+    if (mp)
+        return mp;
     lock(&c->lock, LOCK_CACHE);
     uint8_t *p = NULL;
     struct slab *s = NULL;
@@ -497,6 +520,398 @@ static void *new_array_of(struct kmem_cache *c, struct slab *s, void *p)
     return NULL;
 }
 
+/* ---- thread magazines --------------------------------------------------------
+ * A debugged kmalloc cache (flags within FZPU, no guard) gives each thread a
+ * magazine of free objects of its own, so that most allocations and frees
+ * run every check without the cache lock: a refill takes up to half a
+ * magazine from the slabs under one lock, a full magazine gives half back
+ * under one lock.  What a free checks and writes (pointer, state, family,
+ * red zones, track, poison) and what an allocation checks and writes (red
+ * zones, poison, padding, track) are the same as on the locked path; only
+ * where the bytes of a free object are checked moves, from the refill to
+ * the allocation that hands the object out, so the check is as late as
+ * before.  With a quarantine, frees leave through it in batches instead.
+ *
+ * A magazine's objects are in state OBJ_STATE_OWNED: counted in use by
+ * their slabs, poisoned while they rest there (validate checks them as free
+ * objects).  Object state changes that race with another thread's are
+ * atomic: a free turns ACTIVE into OWNED with a compare-and-swap, so of two
+ * frees of one object the second is reported as a double free, as under
+ * the lock.
+ *
+ * Validation reads every object of a cache under its lock, so it must not
+ * run while a thread works on one of the cache's objects without the lock.
+ * The handshake (Dekker's): a thread announces the cache in its record's
+ * `busy`, then looks at the cache's `validating` count and, when it is
+ * set, takes the locked path; validation raises the count and then waits
+ * until no record's `busy` names the cache.  Each side needs a full
+ * barrier between its store and its load.  The threads' side is made free
+ * where the system has membarrier(2): validation, which is rare, issues the
+ * barrier on every running thread of the process (userspace RCU's
+ * asymmetric barrier); elsewhere each operation has a fence.  A thread
+ * never takes a cache lock while `busy` is set.
+ *
+ * Records of threads are never freed: a thread that exits gives its objects
+ * back and leaves its record for the next thread. */
+
+#define MAG_MAX 16            /* objects a magazine holds, at most */
+#define MAG_BYTES (32u << 10) /* ... and about this many bytes of them */
+
+struct dmag {
+    uint16_t n;    /* free objects held (obj[0..n)) */
+    uint16_t nout; /* frees waiting for the quarantine (out[0..nout)) */
+    void *obj[MAG_MAX];
+    void *out[MAG_MAX];
+};
+
+struct dthread {
+    struct kmem_cache *_Atomic busy; /* the cache worked on without its lock */
+    _Atomic int used;                /* a thread owns the record */
+    int inop;                        /* in a magazine operation (signal re-entry) */
+    struct dthread *next;            /* every record */
+    struct dmag mag[NR_KMALLOC];
+};
+
+static struct dthread *_Atomic dthreads;
+static __thread struct dthread *dself;
+
+/* 1: validation issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), the
+ * threads' side needs no fence; 0: each side fences.  Set while one thread
+ * runs (library start, a fork's child). */
+static int mag_membarrier;
+
+static void mag_membarrier_setup(void)
+{
+#ifdef SYS_membarrier
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    mag_membarrier = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+                     syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#endif
+}
+
+/* The capacity of c's thread magazines, 0 when its objects never go
+ * through them: only debugged kmalloc caches whose flags are within FZPU
+ * (the others need the lock for every object: guard slots, fault
+ * injection, traces). */
+void debug_mag_setup(struct kmem_cache *c)
+{
+    static bool once;
+    if (!once) {
+        once = true;
+        mag_membarrier_setup();
+    }
+    unsigned cap = MAG_BYTES / c->stride;
+    if (cap > MAG_MAX)
+        cap = MAG_MAX;
+    bool fits = opt.magazine && c->is_kmalloc && c->bin == NO_BIN && !c->ctor && c->debug &&
+                !(c->debug & ~DEBUG_DEFAULT_FLAGS) && cap >= 2;
+    c->mag_cap = (uint16_t)(fits ? cap : 0);
+}
+
+static inline unsigned mag_cap(const struct kmem_cache *c)
+{
+    return c->mag_cap;
+}
+
+static struct dthread *dthread_claim(void)
+{
+    for (struct dthread *r = atomic_load(&dthreads); r; r = r->next) {
+        int free_rec = 0;
+        if (!atomic_load_explicit(&r->used, memory_order_relaxed) &&
+            atomic_compare_exchange_strong(&r->used, &free_rec, 1))
+            return r;
+    }
+    void *m = mmap(NULL, sizeof(struct dthread), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    struct dthread *r = m;
+    atomic_store_explicit(&r->used, 1, memory_order_relaxed);
+    r->next = atomic_load(&dthreads);
+    while (!atomic_compare_exchange_weak(&dthreads, &r->next, r))
+        ;
+    return r;
+}
+
+/* The calling thread's record, if its magazines may be used now: not
+ * while it reports or exits (thread cache dead), nor from a signal handler
+ * that interrupted one of its magazine operations. */
+static struct dthread *mag_thread(const struct kmem_cache *c)
+{
+    if (!c->mag_cap)
+        return NULL;
+    if (unlikely(tcache.state != TCACHE_ACTIVE)) {
+        if (tcache.state == TCACHE_DEAD)
+            return NULL;
+        tcache_thread_start(); /* its exit handler gives the magazines back */
+    }
+    struct dthread *t = dself;
+    if (unlikely(!t)) {
+        t = dself = dthread_claim();
+        if (!t)
+            return NULL;
+    }
+    return t->inop ? NULL : t;
+}
+
+/* The threads' side: announce c, then false when a validation runs on it
+ * (the caller then leaves c's objects alone and takes the locked path). */
+static inline bool mag_enter(struct dthread *t, struct kmem_cache *c)
+{
+    atomic_store_explicit(&t->busy, c, memory_order_relaxed);
+    if (mag_membarrier)
+        atomic_signal_fence(memory_order_seq_cst); /* the compiler's order only */
+    else
+        atomic_thread_fence(memory_order_seq_cst);
+    if (likely(!atomic_load_explicit(&c->validating, memory_order_relaxed)))
+        return true;
+    atomic_store_explicit(&t->busy, NULL, memory_order_release);
+    return false;
+}
+
+static inline void mag_leave(struct dthread *t)
+{
+    atomic_store_explicit(&t->busy, NULL, memory_order_release);
+}
+
+/* Waits until no other thread works on a cache's objects without its lock
+ * (the caller raised the caches' validating counts). */
+static void mag_quiesce(struct kmem_cache *only)
+{
+#ifdef SYS_membarrier
+    if (mag_membarrier && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+        abort(); /* registered at start: cannot fail (and no fence to fall back on) */
+#endif
+    for (struct dthread *r = atomic_load(&dthreads); r; r = r->next) {
+        if (r == dself)
+            continue;
+        struct kmem_cache *b;
+        while ((b = atomic_load(&r->busy)) != NULL && (!only || b == only))
+            sched_yield();
+    }
+}
+
+/* The validation side: cache lock held; no thread works on c's objects
+ * without the lock until debug_validate_end. */
+void debug_validate_begin(struct kmem_cache *c)
+{
+    atomic_fetch_add(&c->validating, 1); /* sequentially consistent: a full barrier */
+    mag_quiesce(c);
+}
+
+void debug_validate_end(struct kmem_cache *c)
+{
+    atomic_fetch_sub(&c->validating, 1);
+}
+
+/* fork(): after every cache lock is taken, no thread may be half-way
+ * through an object either, or the child would find it half changed. */
+void debug_mag_fork(enum fork_phase phase)
+{
+    bool any = false;
+    for (unsigned i = 0; i < NR_KMALLOC; i++) {
+        struct kmem_cache *c = &kmalloc_caches[i];
+        if (!c->mag_cap)
+            continue;
+        any = true;
+        if (phase == FORK_PREPARE)
+            atomic_fetch_add(&c->validating, 1);
+        else if (phase == FORK_PARENT)
+            atomic_fetch_sub(&c->validating, 1);
+        else
+            atomic_store(&c->validating, 0); /* no validation crosses a fork: it holds a lock */
+    }
+    if (any && phase == FORK_PREPARE)
+        mag_quiesce(NULL);
+}
+
+/* An object leaves a magazine for the slabs (through the quarantine when
+ * there is one); cache lock held. */
+static void mag_release_locked(struct kmem_cache *c, void *p)
+{
+    void *out = quarantine_swap(c, p);
+    if (out) {
+        struct slab *s = slab_of_owned(out);
+        get_meta(c, s, out)->state = OBJ_STATE_FREE;
+        slab_put(c, s, out);
+    }
+}
+
+/* Takes up to half a magazine of objects from the slabs. */
+static void mag_refill(struct kmem_cache *c, struct dmag *m)
+{
+    unsigned want = mag_cap(c) / 2, first = m->n;
+    assert(!atomic_load_explicit(&dself->busy, memory_order_relaxed)); /* (base/lock.h) */
+    lock(&c->lock, LOCK_CACHE);
+    while (m->n < want) {
+        struct slab *s = c->partial;
+        if (!s) {
+            s = slab_new(c);
+            if (!s)
+                break;
+            c->nr_empty++;
+        }
+        uint8_t *p = take_checked_as(c, s, true);
+        if (p) {
+            get_meta(c, s, p)->state = OBJ_STATE_OWNED;
+            m->obj[m->n++] = p;
+        }
+    }
+    unlock(&c->lock, LOCK_CACHE);
+    /* Handed out in the order the slab gave them (address order in a new
+     * slab, as on the locked path): the first taken on top. */
+    for (unsigned i = first, j = m->n; i + 1 < j; i++, j--) {
+        void *x = m->obj[i];
+        m->obj[i] = m->obj[j - 1];
+        m->obj[j - 1] = x;
+    }
+}
+
+/* Gives the oldest half of a full magazine back, and every waiting free. */
+static void mag_flush(struct kmem_cache *c, struct dmag *m, unsigned keep)
+{
+    assert(!atomic_load_explicit(&dself->busy, memory_order_relaxed)); /* (base/lock.h) */
+    lock(&c->lock, LOCK_CACHE);
+    unsigned give = m->n > keep ? m->n - keep : 0;
+    for (unsigned i = 0; i < give; i++)
+        mag_release_locked(c, m->obj[i]);
+    for (unsigned i = 0; i < m->nout; i++)
+        mag_release_locked(c, m->out[i]);
+    unlock(&c->lock, LOCK_CACHE);
+    memmove(m->obj, m->obj + give, (m->n - give) * sizeof(void *));
+    m->n = (uint16_t)(m->n - give);
+    memset(m->obj + m->n, 0, give * sizeof(void *)); /* (no stale pointers) */
+    memset(m->out, 0, m->nout * sizeof(void *));
+    m->nout = 0;
+}
+
+/* debug_alloc through the calling thread's magazine; NULL: use the locked
+ * path (errno untouched). */
+static void *mag_alloc(struct kmem_cache *c, size_t orig_size, const struct stack_snap *st)
+{
+    struct dthread *t = mag_thread(c);
+    if (!t)
+        return NULL;
+    struct dmag *m = &t->mag[kmalloc_index(c)];
+    t->inop = 1;
+    if (!m->n)
+        mag_refill(c, m);
+    uint8_t *p = NULL;
+    if (m->n && mag_enter(t, c)) {
+        p = m->obj[--m->n];
+        m->obj[m->n] = NULL; /* no stale pointer for leak scans to follow */
+        struct slab *s = slab_of_owned(p);
+        debug_check_object(c, s, p, SLUB_RED_INACTIVE);
+        struct obj_meta *meta = get_meta(c, s, p);
+        meta->orig_size = (uint32_t)orig_size;
+        meta->family = FAMILY_MALLOC;
+        init_object(c, s, p, SLUB_RED_ACTIVE);
+        if (c->debug & SLAB_STORE_USER)
+            set_track(c, s, p, TRACK_ALLOC, st);
+        __atomic_store_n(&meta->state, OBJ_STATE_ACTIVE, __ATOMIC_RELAXED);
+        mag_leave(t);
+    }
+    t->inop = 0;
+    bugs_flush();
+    return p;
+}
+
+/* debug_free_as through the calling thread's magazine; false: use the
+ * locked path. */
+static bool mag_free(struct kmem_cache *c, struct slab *s, void *p, enum alloc_family family,
+                     size_t size, const struct stack_snap *st)
+{
+    struct dthread *t = mag_thread(c);
+    if (!t)
+        return false;
+    t->inop = 1;
+    if (!mag_enter(t, c)) {
+        t->inop = 0;
+        return false;
+    }
+    struct dmag *m = &t->mag[kmalloc_index(c)];
+    void *array = family == FAMILY_NEW ? new_array_of(c, s, p) : NULL;
+    if (array) {
+        check_family(c, s, array, family, size);
+        family = FAMILY_ANY;
+        size = SIZE_UNKNOWN;
+        p = array;
+    }
+    uint32_t active = OBJ_STATE_ACTIVE;
+    uint32_t *state = debug_valid_object(c, s, p) ? &get_meta(c, s, p)->state : NULL;
+    if (state)
+        __atomic_compare_exchange_n(state, &active, OBJ_STATE_OWNED, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+    if (!state) {
+        not_freed(BUG_INVALID_POINTER, c, s, p);
+        mag_leave(t);
+    } else if (active != OBJ_STATE_ACTIVE) {
+        not_freed(BUG_ALREADY_FREE, c, s, p);
+        mag_leave(t);
+    } else {
+        check_family(c, s, p, family, size);
+        debug_check_object(c, s, p, SLUB_RED_ACTIVE);
+        if (c->debug & SLAB_STORE_USER)
+            set_track(c, s, p, TRACK_FREE, st);
+        init_object(c, s, p, SLUB_RED_INACTIVE);
+        mag_leave(t);
+        if (opt.quarantine) {
+            m->out[m->nout++] = p;
+            if (m->nout == mag_cap(c))
+                mag_flush(c, m, m->n);
+        } else {
+            m->obj[m->n++] = p;
+            if (m->n == mag_cap(c))
+                mag_flush(c, m, m->n / 2);
+        }
+    }
+    t->inop = 0;
+    bugs_flush();
+    return true;
+}
+
+/* Thread exit (and malloc_trim): every object of the calling thread's
+ * magazines goes back. */
+void debug_thread_flush(void)
+{
+    struct dthread *t = dself;
+    if (!t || t->inop)
+        return;
+    t->inop = 1;
+    for (unsigned i = 0; i < NR_KMALLOC; i++)
+        if (t->mag[i].n || t->mag[i].nout)
+            mag_flush(&kmalloc_caches[i], &t->mag[i], 0);
+    t->inop = 0;
+    bugs_flush();
+}
+
+void debug_thread_exit(void)
+{
+    struct dthread *t = dself;
+    if (!t)
+        return;
+    debug_thread_flush();
+    dself = NULL;
+    atomic_store(&t->used, 0);
+}
+
+/* The child of fork: the other threads are gone, and with them whatever
+ * they held (as with thread caches); their records are free again, and
+ * whatever they were doing is forgotten. */
+static void dthreads_fork_child(void)
+{
+    for (struct dthread *r = atomic_load(&dthreads); r; r = r->next) {
+        atomic_store(&r->busy, NULL);
+        if (r == dself)
+            continue;
+        memset(r->mag, 0, sizeof(r->mag));
+        r->inop = 0;
+        atomic_store(&r->used, 0);
+    }
+    if (mag_membarrier)
+        mag_membarrier_setup(); /* a registration may not outlive the fork */
+}
+
 /* The pointer first (an object start of this slab, live: its state is out
  * of band, so no overflow can fake it), then the bytes around it. */
 void debug_free(struct kmem_cache *c, struct slab *s, void *p)
@@ -513,6 +928,8 @@ void debug_free_as(struct kmem_cache *c, struct slab *s, void *p, enum alloc_fam
     }
     struct stack_snap st;
     snap_stack(c, &st);
+    if (mag_free(c, s, p, family, size, &st))
+        return;
     lock(&c->lock, LOCK_CACHE);
     void *array = family == FAMILY_NEW ? new_array_of(c, s, p) : NULL;
     if (array) {
@@ -523,9 +940,12 @@ void debug_free_as(struct kmem_cache *c, struct slab *s, void *p, enum alloc_fam
         size = SIZE_UNKNOWN;
         p = array;
     }
+    uint32_t active = OBJ_STATE_ACTIVE;
     if (!debug_valid_object(c, s, p)) {
         not_freed(BUG_INVALID_POINTER, c, s, p);
-    } else if (get_meta(c, s, p)->state != OBJ_STATE_ACTIVE) {
+    } else if (!__atomic_compare_exchange_n(&get_meta(c, s, p)->state, &active, OBJ_STATE_OWNED,
+                                            false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* (atomic: a thread magazine's free takes no lock) */
         not_freed(BUG_ALREADY_FREE, c, s, p);
     } else {
         check_family(c, s, p, family, size);

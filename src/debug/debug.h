@@ -68,6 +68,7 @@ static inline uint64_t track_now(void)
 #define OBJ_STATE_ACTIVE 0xacac0001u
 #define OBJ_STATE_FREE 0xf4ee0002u
 #define OBJ_STATE_QUARANTINE 0xf4ee0003u
+#define OBJ_STATE_OWNED 0xf4ee0004u /* free, in a thread's magazine (debug/check.c) */
 
 /* The API an object came from, and must go back through: malloc and free,
  * new and delete, new[] and delete[] (ASan's alloc-dealloc-mismatch). */
@@ -142,6 +143,18 @@ INTERNAL int debug_validate_all(const char *why);
 /* The calling thread's id, cached (a system call each time otherwise). */
 INTERNAL int32_t debug_tid(void);
 INTERNAL void debug_fork_child(void);
+/* Thread magazines (debug/check.c): the calling thread's objects given
+ * back (malloc_trim), and its record freed (thread exit). */
+INTERNAL void debug_thread_flush(void);
+/* Sets c->mag_cap (cache_setup, after the debug layout). */
+INTERNAL void debug_mag_setup(struct kmem_cache *c);
+INTERNAL void debug_thread_exit(void);
+/* Validation of cache c (its lock held) keeps thread magazines off its
+ * objects from begin to end. */
+INTERNAL void debug_validate_begin(struct kmem_cache *c);
+INTERNAL void debug_validate_end(struct kmem_cache *c);
+/* fork(): thread magazines quiet from prepare to parent/child. */
+INTERNAL void debug_mag_fork(enum fork_phase phase);
 /* Checks every object of an empty slab about to be given back (F); cache
  * lock held, findings flushed by the caller. */
 INTERNAL void debug_slab_discard(struct kmem_cache *c, struct slab *s);

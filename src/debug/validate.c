@@ -114,10 +114,12 @@ static void validate_cache(struct kmem_cache *c, void *arg)
 {
     int *errors = arg;
     lock(&c->lock, LOCK_CACHE);
+    debug_validate_begin(c);
     for (struct slab *s = c->partial; s; s = s->next)
         *errors += validate_slab(c, s);
     for (struct slab *s = c->full; s; s = s->next)
         *errors += validate_slab(c, s);
+    debug_validate_end(c);
     unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
@@ -345,4 +347,3 @@ void debug_print_traces(int fd)
     struct traces_arg ta = {fd};
     for_each_debug_cache(traces_cache, &ta);
 }
-

@@ -40,6 +40,7 @@ static void fork_all(enum fork_phase phase)
     symbolize_fork(phase);
     fork_lock(&kmem_cache_cache.lock, phase);
     caches_fork(phase);
+    debug_mag_fork(phase);
     fork_lock(&page_lock, phase);
     fork_lock(&huge_lock, phase);
     fork_lock(&guard_lock, phase);
@@ -64,6 +65,7 @@ static void fork_parent(void)
     fork_lock(&guard_lock, FORK_PARENT);
     fork_lock(&huge_lock, FORK_PARENT);
     fork_lock(&page_lock, FORK_PARENT);
+    debug_mag_fork(FORK_PARENT);
     caches_fork(FORK_PARENT);
     fork_lock(&kmem_cache_cache.lock, FORK_PARENT);
     symbolize_fork(FORK_PARENT);

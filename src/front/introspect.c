@@ -130,8 +130,8 @@ static void info_size(const struct cache_stats *c, void *arg)
     struct info_sizes *s = arg;
     uint64_t free_objects = c->objects - c->active;
     if (free_objects)
-        fprintf(s->fp, "  <size from=\"%u\" to=\"%u\" total=\"%llu\" count=\"%llu\"/>\n",
-                c->size, c->size, (unsigned long long)(free_objects * c->size),
+        fprintf(s->fp, "  <size from=\"%u\" to=\"%u\" total=\"%llu\" count=\"%llu\"/>\n", c->size,
+                c->size, (unsigned long long)(free_objects * c->size),
                 (unsigned long long)free_objects);
 }
 
@@ -166,9 +166,9 @@ EXPORT int malloc_info(int options, FILE *fp)
             "<aspace type=\"total\" size=\"%llu\"/>\n"
             "<aspace type=\"mprotect\" size=\"%llu\"/>\n"
             "</malloc>\n",
-            rest_n, rest, sys, max, sys, sys, rest_n, rest,
-            (unsigned long long)h.huge_objects, (unsigned long long)h.huge_mapped,
-            sys + h.huge_mapped, max, sys + h.huge_mapped, sys + h.huge_mapped);
+            rest_n, rest, sys, max, sys, sys, rest_n, rest, (unsigned long long)h.huge_objects,
+            (unsigned long long)h.huge_mapped, sys + h.huge_mapped, max, sys + h.huge_mapped,
+            sys + h.huge_mapped);
     return 0;
 }
 
@@ -183,8 +183,10 @@ EXPORT int malloc_trim(size_t pad)
     slabdbg_ensure_init();
     struct heap_stats before, after;
     stats_heap(&before);
-    if (!report_depth)
+    if (!report_depth) {
         tcache_flush_all();
+        debug_thread_flush();
+    }
     for (unsigned i = 0; i < NR_KMALLOC; i++)
         cache_release_empty(&kmalloc_caches[i]);
     lock(&cache_list_lock, LOCK_CACHE_LIST);

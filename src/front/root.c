@@ -67,7 +67,8 @@ _Static_assert(SLABDBG_SEG_MAGIC == SEG_MAGIC && (int)SLABDBG_SEG_SLABS == (int)
                "segment kinds changed: update common/layout.h");
 _Static_assert(SLABDBG_STATE_ACTIVE == OBJ_STATE_ACTIVE && SLABDBG_STATE_FREE == OBJ_STATE_FREE &&
                    SLABDBG_STATE_QUARANTINE == OBJ_STATE_QUARANTINE &&
-                   SLABDBG_GUARD_SLOT_LIVE == SLOT_LIVE && SLABDBG_VA_BITS == VA_BITS,
+                   SLABDBG_STATE_OWNED == OBJ_STATE_OWNED && SLABDBG_GUARD_SLOT_LIVE == SLOT_LIVE &&
+                   SLABDBG_VA_BITS == VA_BITS,
                "object states changed: update common/layout.h");
 
 #define LAYOUT_VALUE_X(name, st, field, value) [SLABDBG_L_##name] = offsetof(struct st, field),

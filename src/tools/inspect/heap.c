@@ -285,6 +285,8 @@ const char *heap_state_name(enum h_state s)
         return "free";
     case ST_QUARANTINE:
         return "free, in quarantine";
+    case ST_MAGAZINE:
+        return "free, in a thread's magazine";
     case ST_NEVER:
         return "free (never allocated)";
     case ST_GUARD_FREED:
@@ -343,6 +345,8 @@ enum h_state heap_object_state(struct heap *h, const struct h_cache *c, const st
             return ST_FREE;
         case SLABDBG_STATE_QUARANTINE:
             return ST_QUARANTINE;
+        case SLABDBG_STATE_OWNED:
+            return ST_MAGAZINE;
         default:
             return ST_UNKNOWN;
         }

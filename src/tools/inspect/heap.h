@@ -56,6 +56,7 @@ enum h_state {
     ST_ALLOCATED,
     ST_FREE,       /* on a free list or in a thread cache */
     ST_QUARANTINE, /* freed, held back from reuse */
+    ST_MAGAZINE,   /* free, held by a thread of a debugged cache */
     ST_NEVER,      /* never handed out yet */
     ST_GUARD_FREED,
     ST_UNKNOWN
@@ -64,13 +65,13 @@ const char *heap_state_name(enum h_state s);
 
 enum h_kind {
     W_NOT_OURS,
-    W_OBJECT,  /* in (or around) an object of a slab */
+    W_OBJECT,    /* in (or around) an object of a slab */
     W_SLAB_TAIL, /* in a slab, past its last object */
     W_HUGE,
-    W_GUARD,   /* a G object (its own mapping) */
-    W_POOL,    /* the sampling pool (a slot's object when has_orig, else its header) */
-    W_ARENA,   /* slabdbg's report arena */
-    W_HEADER,  /* a segment header: allocator metadata */
+    W_GUARD,  /* a G object (its own mapping) */
+    W_POOL,   /* the sampling pool (a slot's object when has_orig, else its header) */
+    W_ARENA,  /* slabdbg's report arena */
+    W_HEADER, /* a segment header: allocator metadata */
     W_FREE_SLICE
 };
 
@@ -81,17 +82,17 @@ struct h_where {
     struct h_cache c;
     struct h_slab s;
     bool has_cache, has_slab;
-    uint32_t index;     /* object index in its slab */
-    uint64_t slot;      /* start of the object's slot (its left red zone) */
-    uint64_t obj;       /* the object's start (the pointer the program has) */
-    uint64_t obj_size;  /* the cache's object size (huge: mapping capacity) */
-    int64_t off;        /* addr - obj */
+    uint32_t index;    /* object index in its slab */
+    uint64_t slot;     /* start of the object's slot (its left red zone) */
+    uint64_t obj;      /* the object's start (the pointer the program has) */
+    uint64_t obj_size; /* the cache's object size (huge: mapping capacity) */
+    int64_t off;       /* addr - obj */
     enum h_state state;
     bool has_orig;
     uint64_t orig_size; /* requested size */
     bool has_tracks;
     struct h_track track[2]; /* alloc, free */
-    char region[48];    /* "left red zone", "object", "red zone", "free pointer", "padding" */
+    char region[48];         /* "left red zone", "object", "red zone", "free pointer", "padding" */
 };
 
 int heap_whatis(struct heap *h, uint64_t addr, struct h_where *w);

@@ -7,6 +7,12 @@
  * Two slabs of kmalloc-2048 are filled; the victim is in the first.  The
  * second is emptied first (kept as the spare empty slab), then the first,
  * which is released.
+ *
+ * Under magazine=0 (every freed object back in its slab at once, as in
+ * SLUB) the first slab empties and is checked as it goes.  With the thread
+ * magazines (the default) the last frees stay in this thread's magazine,
+ * the slab never empties, and the write is found by the check at exit
+ * (case stale_write_in_magazine): late, never lost.
  */
 #include "bug_common.h"
 

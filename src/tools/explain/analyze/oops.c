@@ -96,8 +96,8 @@ static void regs_equal(const struct ex_oops *o, uint64_t v, uint64_t hi, char *b
     buf[0] = 0;
     for (int i = 0; i < o->nregs; i++) {
         const char *name = o->regs[i].name;
-        if (o->regs[i].value < v || o->regs[i].value > hi || !strncmp(name, "CR", 2) || !strcmp(name, "EFLAGS") ||
-            !strcmp(name, "badaddr") || !strcmp(name, "pstate"))
+        if (o->regs[i].value < v || o->regs[i].value > hi || !strncmp(name, "CR", 2) ||
+            !strcmp(name, "EFLAGS") || !strcmp(name, "badaddr") || !strcmp(name, "pstate"))
             continue;
         int k = snprintf(buf + n, size - n, "%s%s", n ? ", " : "", name);
         if (k < 0 || (size_t)k >= size - n)
@@ -160,7 +160,8 @@ static void resolve_address(const struct ex_oops *o, struct ex_oops_view *v)
     }
     /* A user-space fault with no address (from a core) reads like a GPF:
      * the decoded instruction and the registers give the address. */
-    bool gpf = !strcmp(o->kind, "general protection fault") || !strcmp(o->kind, "segmentation fault");
+    bool gpf =
+        !strcmp(o->kind, "general protection fault") || !strcmp(o->kind, "segmentation fault");
     if ((v->bad_pc = bad_pc(o))) {
         v->has_fault_addr = true;
         v->fault_addr = o->has_header_addr ? o->header_addr : o->pc.addr;
@@ -182,7 +183,7 @@ static void resolve_address(const struct ex_oops *o, struct ex_oops_view *v)
             v->fault_addr_from = "the faulting instruction, a KASAN shadow check (its operand is "
                                  "the shadow of this pointer)";
         } else if (v->has_operand_addr && o->arch == ARCH_X86_64 &&
-            ex_kasan_shadow_range(v->operand_addr, ARCH_X86_64, &lo, &hi)) {
+                   ex_kasan_shadow_range(v->operand_addr, ARCH_X86_64, &lo, &hi)) {
             v->has_range = true;
             v->range_lo = lo;
             v->range_hi = hi;
@@ -276,12 +277,15 @@ static void verdict(const struct ex_oops *o, struct ex_oops_view *v)
     reg_name(o, in ? in->base : "", base, sizeof(base));
     uint64_t a = v->fault_addr;
     if (o->has_bug_loc || !strcmp(o->kind, "kernel BUG")) {
-        snprintf(s, size, "an assertion failed: %s (BUG_ON or BUG): the code found a state it "
-                 "does not allow", v->location[0] ? v->location : "kernel BUG");
+        snprintf(s, size,
+                 "an assertion failed: %s (BUG_ON or BUG): the code found a state it "
+                 "does not allow",
+                 v->location[0] ? v->location : "kernel BUG");
         return;
     }
     if (!strcmp(o->kind, "invalid opcode")) {
-        snprintf(s, size, "an invalid instruction: a BUG() whose location line is missing, or "
+        snprintf(s, size,
+                 "an invalid instruction: a BUG() whose location line is missing, or "
                  "corrupted code");
         return;
     }
@@ -293,13 +297,15 @@ static void verdict(const struct ex_oops *o, struct ex_oops_view *v)
         char cbuf[EX_NAME_MAX + 48] = "";
         if (caller)
             ex_frame_text(caller, cbuf, sizeof(cbuf));
-        snprintf(s, size,
-                 "the code jumped to 0x%" PRIx64 ", where there is no code: a call through a %s "
-                 "function pointer (or a smashed return address)%s%s%s%s%s",
-                 a, a < 0x10000 ? "NULL (or NULL plus an offset)" : "corrupted",
-                 caller ? "; the call was made from " : "", cbuf,
-                 caller ? " (the first frame of the trace)" : "", a >= 0x10000 ? ". " : "",
-                 a >= 0x10000 ? v->addr_note.text : "");
+        int n = snprintf(s, size,
+                         "the code jumped to 0x%" PRIx64
+                         ", where there is no code: a call through a %s "
+                         "function pointer (or a smashed return address)%s%s%s%s%s",
+                         a, a < 0x10000 ? "NULL (or NULL plus an offset)" : "corrupted",
+                         caller ? "; the call was made from " : "", cbuf,
+                         caller ? " (the first frame of the trace)" : "", a >= 0x10000 ? ". " : "",
+                         a >= 0x10000 ? v->addr_note.text : "");
+        (void)n; /* a verdict longer than its buffer is cut, never overrun */
         return;
     }
     if (!v->has_fault_addr) {
@@ -389,8 +395,9 @@ static void verdict(const struct ex_oops *o, struct ex_oops_view *v)
                  a, v->regs_equal, a);
     } else {
         snprintf(s, size, "%s%s", v->addr_note.text,
-                 v->addr_note.not_pointer ? ""
-                                          : "; the pointer may be stale (use after free) or corrupted");
+                 v->addr_note.not_pointer
+                     ? ""
+                     : "; the pointer may be stale (use after free) or corrupted");
     }
 }
 
