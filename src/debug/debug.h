@@ -28,7 +28,9 @@
  * followed unchecked.
  *
  * A debugged cache never uses thread caches: every allocation and free
- * takes the cache lock and runs the checks its flags ask for.
+ * runs the checks its flags ask for, under the cache lock, or, for kmalloc
+ * caches with flags within FZPU, on an object of the calling thread's
+ * magazine (check.c: the lock is taken once per refill or flush).
  */
 #ifndef SLABDBG_DEBUG_H
 #define SLABDBG_DEBUG_H
