@@ -15,6 +15,12 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define SLABDBG_HAVE_SINGLE_THREADED 1
+#endif
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -573,6 +579,18 @@ struct dthread {
 };
 
 static struct dthread *_Atomic dthreads;
+
+/* Has the process only ever had one thread?  (glibc clears the flag at
+ * the first pthread_create and never sets it again; a thread created later
+ * cannot already hold an object this operation works on.) */
+static inline bool only_thread(void)
+{
+#ifdef SLABDBG_HAVE_SINGLE_THREADED
+    return __libc_single_threaded;
+#else
+    return false;
+#endif
+}
 static __thread struct dthread *dself;
 
 /* 1: validation issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), the
@@ -839,9 +857,15 @@ static bool mag_free(struct kmem_cache *c, struct slab *s, void *p, enum alloc_f
     }
     uint32_t active = OBJ_STATE_ACTIVE;
     uint32_t *state = debug_valid_object(c, s, p) ? &get_meta(c, s, p)->state : NULL;
-    if (state)
+    if (state && only_thread()) {
+        /* No other thread to race with: the swap without its lock prefix. */
+        active = *state;
+        if (active == OBJ_STATE_ACTIVE)
+            *state = OBJ_STATE_OWNED;
+    } else if (state) {
         __atomic_compare_exchange_n(state, &active, OBJ_STATE_OWNED, false, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
+    }
     if (!state) {
         not_freed(BUG_INVALID_POINTER, c, s, p);
         mag_leave(t);
