@@ -218,23 +218,33 @@ static void foreign_frees(void)
      * leaves unmapped after its end. */
     char *h = malloc(600 << 10);
     uintptr_t region = (uintptr_t)h & ~(((uintptr_t)4 << 20) - 1);
-    char *want = (char *)(region + (2u << 20));
-    char *f = mmap(want, 1 << 16, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (f == want) {
-        r = reports();
-        free(f);
-        free(f + 32);
-        EXPECT_REPORTS(r, 2, "frees into a mapping beside a huge object");
-        PROG_CHECK(f[0] == 0, "the foreign mapping changed");
-        char *q = realloc(f, 100);
-        PROG_CHECK(q == NULL, "realloc of a foreign pointer returned %p", q);
-        munmap(f, 1 << 16);
-    } else {
-        printf("(no mapping beside the huge object: %p)\n", (void *)f);
-        if (f != MAP_FAILED)
+    /* The first free place after the object in its 4 MiB (another mapping
+     * may already sit at any one of them); else any mapping, so that the
+     * frees below are made in every run. */
+    char *f = MAP_FAILED;
+    for (uintptr_t off = 1u << 20; off < (4u << 20) && f == MAP_FAILED; off += 256u << 10) {
+        char *want = (char *)(region + off);
+        if (want < h + (600 << 10) + 4096)
+            continue;
+        f = mmap(want, 1 << 16, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (f != MAP_FAILED && f != want) { /* a kernel without MAP_FIXED_NOREPLACE */
             munmap(f, 1 << 16);
+            f = MAP_FAILED;
+        }
     }
+    if (f == MAP_FAILED) {
+        printf("(no free place beside the huge object: frees into another mapping)\n");
+        f = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    }
+    r = reports();
+    free(f);
+    free(f + 32);
+    EXPECT_REPORTS(r, 2, "frees into a mapping beside a huge object");
+    PROG_CHECK(f[0] == 0, "the foreign mapping changed");
+    char *q = realloc(f, 100);
+    PROG_CHECK(q == NULL, "realloc of a foreign pointer returned %p", q);
+    munmap(f, 1 << 16);
     free(h);
 
     r = reports();
