@@ -127,12 +127,15 @@ struct slab {
  * are not thread-cached slabs of regular segments (huge, guarded, debug,
  * arena) keep carved = 0, so the test fails and the caller takes the slow
  * path. */
+static inline uint32_t slab_index_exact(const struct slab *s, uint32_t x)
+{
+    uint32_t q = x * s->div_mul;
+    return (q >> s->div_shift) | (q << ((32 - s->div_shift) & 31));
+}
+
 static inline bool object_start(const struct slab *s, const void *p)
 {
-    uint32_t x = (uint32_t)((uintptr_t)p - (uintptr_t)s->start);
-    uint32_t q = x * s->div_mul;
-    q = (q >> s->div_shift) | (q << ((32 - s->div_shift) & 31));
-    return q < s->carved;
+    return slab_index_exact(s, (uint32_t)((uintptr_t)p - (uintptr_t)s->start)) < s->carved;
 }
 
 /* The constants of object_start() for a stride. */

@@ -138,7 +138,9 @@ bool debug_valid_object(const struct kmem_cache *c, const struct slab *s, const 
     const char *first = s->start + c->red_left_pad;
     if ((const char *)p < first || (const char *)p >= s->end)
         return false;
-    return (size_t)((const char *)p - first) % c->stride == 0;
+    /* A multiple of the stride exactly when the exact quotient is small
+     * (object_start(), core/internal.h). */
+    return slab_index_exact(s, (uint32_t)((const char *)p - first)) < s->objects;
 }
 
 /* ---- tracks ----------------------------------------------------------------- */

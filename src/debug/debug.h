@@ -90,10 +90,14 @@ struct obj_meta {
     struct track track[];
 };
 
-/* Index of object p (a valid object start) in slab s. */
+/* Index of object p (a valid object start) in slab s: without a division
+ * (object_start()'s multiplication); a pointer into an object's slot, which
+ * no caller should pass, still gets that slot's index. */
 static inline uint32_t obj_index(const struct kmem_cache *c, const struct slab *s, const void *p)
 {
-    return (uint32_t)((size_t)((const char *)p - s->start - c->red_left_pad) / c->stride);
+    uint32_t x = (uint32_t)((const char *)p - s->start - c->red_left_pad);
+    uint32_t i = slab_index_exact(s, x);
+    return likely(i < s->objects) ? i : x / c->stride;
 }
 static inline struct obj_meta *get_meta(const struct kmem_cache *c, const struct slab *s,
                                         const void *p)
