@@ -597,16 +597,50 @@ static __thread struct dthread *dself;
 
 /* 1: validation issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), the
  * threads' side needs no fence; 0: each side fences.  Set while one thread
- * runs (library start, a fork's child). */
-static int mag_membarrier;
+ * runs (library start, a fork's child), and cleared for good when the
+ * system call stops working (a seccomp filter installed later). */
+static _Atomic int mag_membarrier;
 
 static void mag_membarrier_setup(void)
 {
+    int on = 0;
 #ifdef SYS_membarrier
     long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    mag_membarrier = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-                     syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    on = cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+         syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 #endif
+    atomic_store_explicit(&mag_membarrier, on, memory_order_relaxed);
+}
+
+/* A full barrier on every running thread of the process.  membarrier(2);
+ * when it fails, threads fence from now on, and those that did not yet are
+ * made to by the kernel: taking write permission from a page this thread
+ * wrote makes it interrupt every CPU that runs a thread of the process
+ * (TLB shootdown), the way .NET's FlushProcessWriteBuffers does; without
+ * even that page, a pause long enough for any store buffer to drain. */
+static void process_barrier(void)
+{
+#ifdef SYS_membarrier
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        return;
+#endif
+    atomic_store(&mag_membarrier, 0);
+    static char *_Atomic page;
+    char *p = atomic_load(&page);
+    if (!p) {
+        void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *none = NULL;
+        if (m != MAP_FAILED && !atomic_compare_exchange_strong(&page, &none, (char *)m))
+            munmap(m, 4096);
+        p = atomic_load(&page);
+    }
+    if (p) {
+        *(volatile char *)p = 1;
+        if (mprotect(p, 4096, PROT_READ) == 0 && mprotect(p, 4096, PROT_READ | PROT_WRITE) == 0)
+            return;
+    }
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
 }
 
 /* The capacity of c's thread magazines, 0 when its objects never go
@@ -679,7 +713,7 @@ static struct dthread *mag_thread(const struct kmem_cache *c)
 static inline bool mag_enter(struct dthread *t, struct kmem_cache *c)
 {
     atomic_store_explicit(&t->busy, c, memory_order_relaxed);
-    if (mag_membarrier)
+    if (atomic_load_explicit(&mag_membarrier, memory_order_relaxed))
         atomic_signal_fence(memory_order_seq_cst); /* the compiler's order only */
     else
         atomic_thread_fence(memory_order_seq_cst);
@@ -698,10 +732,8 @@ static inline void mag_leave(struct dthread *t)
  * (the caller raised the caches' validating counts). */
 static void mag_quiesce(struct kmem_cache *only)
 {
-#ifdef SYS_membarrier
-    if (mag_membarrier && syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-        abort(); /* registered at start: cannot fail (and no fence to fall back on) */
-#endif
+    if (atomic_load(&mag_membarrier))
+        process_barrier();
     for (struct dthread *r = atomic_load(&dthreads); r; r = r->next) {
         if (r == dself)
             continue;
@@ -934,7 +966,7 @@ static void dthreads_fork_child(void)
         r->inop = 0;
         atomic_store(&r->used, 0);
     }
-    if (mag_membarrier)
+    if (atomic_load(&mag_membarrier))
         mag_membarrier_setup(); /* a registration may not outlive the fork */
 }
 
