@@ -1642,13 +1642,15 @@ static __attribute__((used, noipa)) unsigned capture_from(uintptr_t *frames, uns
  * word at a probe: where two of them parted.  In a set, each way has a
  * read that tells it from the others of its depth, compared first.
  * Chains that share the probe's word but part elsewhere share a set, so
- * sets are few and wide: with 16 sets of 4 ways, cfrac under FZPU missed
- * 2.1 of 5.7 million walks, nearly all of them with a way of the same
- * depth and function parting at the 2nd or 4th word read; with 4 sets of
- * 16 (the same memory), 0.53-0.64 s of user time at scale 0.3 against
- * 0.85-0.99 s. */
+ * sets are wide: with 16 sets of 4 ways, cfrac under FZPU missed 2.1 of
+ * 5.7 million walks, nearly all of them with a way of the same depth and
+ * function parting at the 2nd or 4th word read (user time 0.85-1.06 s at
+ * scale 0.3).  4 sets of 16 (the same memory): 0.55-0.68 s, but 1.61 s in
+ * one run of 8 (the sets are chosen by sp, so where a program's chains
+ * fall changes with the stack's random placement).  8 sets of 16: 0.50-
+ * 0.62 s in 14 runs out of 14, for twice the memory. */
 #define MEMO_WAYS 16 /* walks remembered per set */
-#define MEMO_SET_BITS 2
+#define MEMO_SET_BITS 3
 #define MEMO_SETS (1u << MEMO_SET_BITS)
 #define MEMO_PROBES 16 /* stack depths with a probe */
 /* A walk missed costs the look-up and the keeping on top of the walk: a
@@ -1672,7 +1674,7 @@ struct memo {
     uintptr_t val[MEMO_READS];
 };
 
-/* The remembered walks of a thread: about 23 KiB, mapped at its first
+/* The remembered walks of a thread: about 46 KiB, mapped at its first
  * capture by a debugged cache (not in the thread's TLS: every thread of
  * every program would carry it, and glibc refuses threads whose stack
  * cannot hold the static TLS), given back when the thread exits. */
