@@ -418,6 +418,24 @@ static void *take_checked(struct kmem_cache *c, struct slab *s)
 
 static void *mag_alloc(struct kmem_cache *c, size_t orig_size, const struct stack_snap *st);
 
+/* What every allocation writes of the object p it took (its bytes checked
+ * as a free object's): size asked for, family, red zones, track; the state
+ * ACTIVE last (a thread magazine's allocation makes it live only once it
+ * is whole); trace. */
+static void alloc_object(struct kmem_cache *c, struct slab *s, uint8_t *p, size_t orig_size,
+                         const struct stack_snap *st)
+{
+    struct obj_meta *m = get_meta(c, s, p);
+    m->orig_size = (uint32_t)(c->is_kmalloc ? orig_size : c->size);
+    m->family = FAMILY_MALLOC;
+    init_object(c, s, p, SLUB_RED_ACTIVE);
+    if (c->debug & SLAB_STORE_USER)
+        set_track(c, s, p, TRACK_ALLOC, st);
+    __atomic_store_n(&m->state, OBJ_STATE_ACTIVE, __ATOMIC_RELAXED);
+    if (c->debug & SLAB_TRACE)
+        trace(c, s, p, true);
+}
+
 void *debug_alloc(struct kmem_cache *c, size_t orig_size)
 {
     if ((c->debug & SLAB_FAILSLAB) && should_fail(c)) {
@@ -447,17 +465,8 @@ void *debug_alloc(struct kmem_cache *c, size_t orig_size)
         }
         p = take_checked(c, s);
     }
-    if (p) {
-        struct obj_meta *m = get_meta(c, s, p);
-        m->orig_size = (uint32_t)(c->is_kmalloc ? orig_size : c->size);
-        m->state = OBJ_STATE_ACTIVE;
-        m->family = FAMILY_MALLOC;
-        init_object(c, s, p, SLUB_RED_ACTIVE);
-        if (c->debug & SLAB_STORE_USER)
-            set_track(c, s, p, TRACK_ALLOC, &st);
-        if (c->debug & SLAB_TRACE)
-            trace(c, s, p, true);
-    }
+    if (p)
+        alloc_object(c, s, p, orig_size, &st);
     unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
     if (!p)
@@ -528,6 +537,79 @@ static void *new_array_of(struct kmem_cache *c, struct slab *s, void *p)
     return NULL;
 }
 
+/* Has the process only ever had one thread?  (glibc clears the flag at
+ * the first pthread_create and never sets it again; a thread created later
+ * cannot already hold an object this operation works on.) */
+static inline bool only_thread(void)
+{
+#ifdef SLABDBG_HAVE_SINGLE_THREADED
+    return __libc_single_threaded;
+#else
+    return false;
+#endif
+}
+
+/* What every free checks and writes, up to where the object goes: the
+ * pointer (an object start of this slab, live: its state is out of band,
+ * so no overflow can fake it; delete of a new[] array through its first
+ * element), the state, turned from ACTIVE to OWNED atomically (a thread
+ * magazine's free takes no lock, and two threads may free one object at
+ * once: one of them sees it already free), family and size, red zones,
+ * track, trace, poison.  True when *pp (the object, moved to its array's
+ * start) was live and is now OWNED, poisoned; false after a report. */
+static bool free_checks(struct kmem_cache *c, struct slab *s, void **pp, enum alloc_family family,
+                        size_t size, const struct stack_snap *st)
+{
+    void *p = *pp;
+    void *array = family == FAMILY_NEW ? new_array_of(c, s, p) : NULL;
+    if (array) {
+        /* delete of an array of a class with a destructor: the pointer is
+         * the first element, behind the array cookie; the mismatch it is. */
+        check_family(c, s, array, family, size);
+        family = FAMILY_ANY; /* reported once */
+        size = SIZE_UNKNOWN;
+        p = *pp = array;
+    }
+    if (!debug_valid_object(c, s, p)) {
+        not_freed(BUG_INVALID_POINTER, c, s, p);
+        return false;
+    }
+    uint32_t *state = &get_meta(c, s, p)->state, active = OBJ_STATE_ACTIVE;
+    if (only_thread()) {
+        /* No other thread to race with: the swap without its lock prefix. */
+        active = *state;
+        if (active == OBJ_STATE_ACTIVE)
+            *state = OBJ_STATE_OWNED;
+    } else {
+        __atomic_compare_exchange_n(state, &active, OBJ_STATE_OWNED, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE);
+    }
+    if (active != OBJ_STATE_ACTIVE) {
+        not_freed(BUG_ALREADY_FREE, c, s, p);
+        return false;
+    }
+    check_family(c, s, p, family, size);
+    debug_check_object(c, s, p, SLUB_RED_ACTIVE);
+    if (c->debug & SLAB_STORE_USER)
+        set_track(c, s, p, TRACK_FREE, st);
+    if (c->debug & SLAB_TRACE)
+        trace(c, s, p, false);
+    init_object(c, s, p, SLUB_RED_INACTIVE);
+    return true;
+}
+
+/* A freed object (OWNED) goes to its slab, through the quarantine when
+ * there is one; cache lock held. */
+static void release_locked(struct kmem_cache *c, void *p)
+{
+    void *out = quarantine_swap(c, p);
+    if (out) {
+        struct slab *s = slab_of_owned(out);
+        get_meta(c, s, out)->state = OBJ_STATE_FREE;
+        slab_put(c, s, out);
+    }
+}
+
 /* ---- thread magazines --------------------------------------------------------
  * A debugged kmalloc cache (flags within FZPU, no guard) gives each thread a
  * magazine of free objects of its own, so that most allocations and frees
@@ -582,17 +664,6 @@ struct dthread {
 
 static struct dthread *_Atomic dthreads;
 
-/* Has the process only ever had one thread?  (glibc clears the flag at
- * the first pthread_create and never sets it again; a thread created later
- * cannot already hold an object this operation works on.) */
-static inline bool only_thread(void)
-{
-#ifdef SLABDBG_HAVE_SINGLE_THREADED
-    return __libc_single_threaded;
-#else
-    return false;
-#endif
-}
 static __thread struct dthread *dself;
 
 /* 1: validation issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), the
@@ -649,22 +720,17 @@ static void process_barrier(void)
  * injection, traces). */
 void debug_mag_setup(struct kmem_cache *c)
 {
-    static bool once;
-    if (!once) {
-        once = true;
-        mag_membarrier_setup();
-    }
     unsigned cap = MAG_BYTES / c->stride;
     if (cap > MAG_MAX)
         cap = MAG_MAX;
     bool fits = opt.magazine && c->is_kmalloc && c->bin == NO_BIN && !c->ctor && c->debug &&
                 !(c->debug & ~DEBUG_DEFAULT_FLAGS) && cap >= 2;
     c->mag_cap = (uint16_t)(fits ? cap : 0);
-}
-
-static inline unsigned mag_cap(const struct kmem_cache *c)
-{
-    return c->mag_cap;
+    static bool barrier_chosen; /* (library start: one thread) */
+    if (fits && !barrier_chosen) {
+        barrier_chosen = true;
+        mag_membarrier_setup();
+    }
 }
 
 static struct dthread *dthread_claim(void)
@@ -777,22 +843,10 @@ void debug_mag_fork(enum fork_phase phase)
         mag_quiesce(NULL);
 }
 
-/* An object leaves a magazine for the slabs (through the quarantine when
- * there is one); cache lock held. */
-static void mag_release_locked(struct kmem_cache *c, void *p)
-{
-    void *out = quarantine_swap(c, p);
-    if (out) {
-        struct slab *s = slab_of_owned(out);
-        get_meta(c, s, out)->state = OBJ_STATE_FREE;
-        slab_put(c, s, out);
-    }
-}
-
 /* Takes up to half a magazine of objects from the slabs. */
 static void mag_refill(struct kmem_cache *c, struct dmag *m)
 {
-    unsigned want = mag_cap(c) / 2, first = m->n;
+    unsigned want = c->mag_cap / 2u, first = m->n;
     assert(!atomic_load_explicit(&dself->busy, memory_order_relaxed)); /* (base/lock.h) */
     lock(&c->lock, LOCK_CACHE);
     while (m->n < want) {
@@ -826,9 +880,9 @@ static void mag_flush(struct kmem_cache *c, struct dmag *m, unsigned keep)
     lock(&c->lock, LOCK_CACHE);
     unsigned give = m->n > keep ? m->n - keep : 0;
     for (unsigned i = 0; i < give; i++)
-        mag_release_locked(c, m->obj[i]);
+        release_locked(c, m->obj[i]);
     for (unsigned i = 0; i < m->nout; i++)
-        mag_release_locked(c, m->out[i]);
+        release_locked(c, m->out[i]);
     unlock(&c->lock, LOCK_CACHE);
     memmove(m->obj, m->obj + give, (m->n - give) * sizeof(void *));
     m->n = (uint16_t)(m->n - give);
@@ -854,13 +908,7 @@ static void *mag_alloc(struct kmem_cache *c, size_t orig_size, const struct stac
         m->obj[m->n] = NULL; /* no stale pointer for leak scans to follow */
         struct slab *s = slab_of_owned(p);
         debug_check_object(c, s, p, SLUB_RED_INACTIVE);
-        struct obj_meta *meta = get_meta(c, s, p);
-        meta->orig_size = (uint32_t)orig_size;
-        meta->family = FAMILY_MALLOC;
-        init_object(c, s, p, SLUB_RED_ACTIVE);
-        if (c->debug & SLAB_STORE_USER)
-            set_track(c, s, p, TRACK_ALLOC, st);
-        __atomic_store_n(&meta->state, OBJ_STATE_ACTIVE, __ATOMIC_RELAXED);
+        alloc_object(c, s, p, orig_size, st);
         mag_leave(t);
     }
     t->inop = 0;
@@ -881,45 +929,17 @@ static bool mag_free(struct kmem_cache *c, struct slab *s, void *p, enum alloc_f
         t->inop = 0;
         return false;
     }
-    struct dmag *m = &t->mag[kmalloc_index(c)];
-    void *array = family == FAMILY_NEW ? new_array_of(c, s, p) : NULL;
-    if (array) {
-        check_family(c, s, array, family, size);
-        family = FAMILY_ANY;
-        size = SIZE_UNKNOWN;
-        p = array;
-    }
-    uint32_t active = OBJ_STATE_ACTIVE;
-    uint32_t *state = debug_valid_object(c, s, p) ? &get_meta(c, s, p)->state : NULL;
-    if (state && only_thread()) {
-        /* No other thread to race with: the swap without its lock prefix. */
-        active = *state;
-        if (active == OBJ_STATE_ACTIVE)
-            *state = OBJ_STATE_OWNED;
-    } else if (state) {
-        __atomic_compare_exchange_n(state, &active, OBJ_STATE_OWNED, false, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED);
-    }
-    if (!state) {
-        not_freed(BUG_INVALID_POINTER, c, s, p);
-        mag_leave(t);
-    } else if (active != OBJ_STATE_ACTIVE) {
-        not_freed(BUG_ALREADY_FREE, c, s, p);
-        mag_leave(t);
-    } else {
-        check_family(c, s, p, family, size);
-        debug_check_object(c, s, p, SLUB_RED_ACTIVE);
-        if (c->debug & SLAB_STORE_USER)
-            set_track(c, s, p, TRACK_FREE, st);
-        init_object(c, s, p, SLUB_RED_INACTIVE);
-        mag_leave(t);
+    bool freed = free_checks(c, s, &p, family, size, st);
+    mag_leave(t);
+    if (freed) {
+        struct dmag *m = &t->mag[kmalloc_index(c)];
         if (opt.quarantine) {
             m->out[m->nout++] = p;
-            if (m->nout == mag_cap(c))
+            if (m->nout == c->mag_cap)
                 mag_flush(c, m, m->n);
         } else {
             m->obj[m->n++] = p;
-            if (m->n == mag_cap(c))
+            if (m->n == c->mag_cap)
                 mag_flush(c, m, m->n / 2);
         }
     }
@@ -989,35 +1009,8 @@ void debug_free_as(struct kmem_cache *c, struct slab *s, void *p, enum alloc_fam
     if (mag_free(c, s, p, family, size, &st))
         return;
     lock(&c->lock, LOCK_CACHE);
-    void *array = family == FAMILY_NEW ? new_array_of(c, s, p) : NULL;
-    if (array) {
-        /* delete of an array of a class with a destructor: the pointer is
-         * the first element, behind the array cookie; the mismatch it is. */
-        check_family(c, s, array, family, size);
-        family = FAMILY_ANY; /* reported once */
-        size = SIZE_UNKNOWN;
-        p = array;
-    }
-    uint32_t active = OBJ_STATE_ACTIVE;
-    if (!debug_valid_object(c, s, p)) {
-        not_freed(BUG_INVALID_POINTER, c, s, p);
-    } else if (!__atomic_compare_exchange_n(&get_meta(c, s, p)->state, &active, OBJ_STATE_OWNED,
-                                            false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        /* (atomic: a thread magazine's free takes no lock) */
-        not_freed(BUG_ALREADY_FREE, c, s, p);
-    } else {
-        check_family(c, s, p, family, size);
-        debug_check_object(c, s, p, SLUB_RED_ACTIVE);
-        if (c->debug & SLAB_STORE_USER)
-            set_track(c, s, p, TRACK_FREE, &st);
-        if (c->debug & SLAB_TRACE)
-            trace(c, s, p, false);
-        get_meta(c, s, p)->state = OBJ_STATE_FREE;
-        init_object(c, s, p, SLUB_RED_INACTIVE);
-        void *out = quarantine_swap(c, p);
-        if (out)
-            slab_put(c, slab_of_owned(out), out);
-    }
+    if (free_checks(c, s, &p, family, size, &st))
+        release_locked(c, p);
     unlock(&c->lock, LOCK_CACHE);
     bugs_flush();
 }
