@@ -11,43 +11,15 @@
 #include <string.h>
 
 #include "stress_obj.h"
+#include "stress_queue.h"
 
-#define QCAP 1024
 #define LOCAL 512
-
-struct queue {
-    pthread_mutex_t lock;
-    unsigned head, tail; /* tail - head = number of items */
-    struct sobj *item[QCAP];
-};
 
 static int nthreads = 4;
 static long iterations = 600000;
 static struct queue *queues;
 static pthread_barrier_t barrier;
 static unsigned long long allocated[64], freed[64], passed[64];
-
-static int q_push(struct queue *q, struct sobj *o)
-{
-    int ok = 0;
-    pthread_mutex_lock(&q->lock);
-    if (q->tail - q->head < QCAP) {
-        q->item[q->tail++ % QCAP] = o;
-        ok = 1;
-    }
-    pthread_mutex_unlock(&q->lock);
-    return ok;
-}
-
-static int q_pop_many(struct queue *q, struct sobj **out, int max)
-{
-    int n = 0;
-    pthread_mutex_lock(&q->lock);
-    while (n < max && q->head != q->tail)
-        out[n++] = q->item[q->head++ % QCAP];
-    pthread_mutex_unlock(&q->lock);
-    return n;
-}
 
 static void check_and_free(int self, struct sobj *o, uint64_t *rng)
 {
@@ -154,8 +126,8 @@ int main(int argc, char **argv)
         f += freed[i];
         p += passed[i];
     }
-    printf("%d threads: %llu allocations, %llu frees, %llu passed between threads\n", nthreads,
-           a, f, p);
+    printf("%d threads: %llu allocations, %llu frees, %llu passed between threads\n", nthreads, a,
+           f, p);
     CHECK(a == f, "allocated %llu objects but freed %llu", a, f);
     CHECK(p > (unsigned long long)iterations / 4, "too few objects crossed threads (%llu)", p);
     free(queues);

@@ -22,23 +22,24 @@
  *                               [TEXT_REPORTS (shown on failure)]
  */
 #define _GNU_SOURCE
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "slabdbg.h"
+#define SQUEUE_CAP 256 /* (stress_queue.h) */
 #include "stress_obj.h"
+#include "stress_queue.h"
 
 /* membarrier(2) fails with EPERM from here on (x86-64; elsewhere, no
  * filter and a message). */
@@ -71,14 +72,7 @@ static int deny_membarrier(void)
 #endif
 }
 
-#define QCAP 256
 #define LIVE 64
-
-struct queue {
-    pthread_mutex_t lock;
-    unsigned head, tail;
-    struct sobj *item[QCAP];
-};
 
 static int nthreads = 4;
 static long iterations = 200000;
@@ -87,26 +81,10 @@ static struct queue *queues;
 static atomic_int churning;
 static atomic_long validations, validate_errors, bad_objects;
 
-static int q_push(struct queue *q, struct sobj *o)
-{
-    int ok = 0;
-    pthread_mutex_lock(&q->lock);
-    if (q->tail - q->head < QCAP) {
-        q->item[q->tail++ % QCAP] = o;
-        ok = 1;
-    }
-    pthread_mutex_unlock(&q->lock);
-    return ok;
-}
-
 static struct sobj *q_pop(struct queue *q)
 {
     struct sobj *o = NULL;
-    pthread_mutex_lock(&q->lock);
-    if (q->tail != q->head)
-        o = q->item[q->head++ % QCAP];
-    pthread_mutex_unlock(&q->lock);
-    return o;
+    return q_pop_many(q, &o, 1) ? o : NULL;
 }
 
 static void check_free(struct sobj *o)
