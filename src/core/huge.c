@@ -212,18 +212,15 @@ static struct segment *huge_reuse(size_t map_size)
     if (have < map_size || have - map_size > map_size) {
         const void *old_start = seg->slabs[0].start;
         struct segment *to = huge_remap(seg, map_size);
-        if (!to) {
+        if (to != seg) { /* moved or failed: the freed object's address is gone */
             lock(&huge_lock, LOCK_HUGE);
             huge_note_unmapped(old_start);
             unlock(&huge_lock, LOCK_HUGE);
+        }
+        if (!to) {
             segmap_set(seg, false);
             os_unmap(seg, seg->map_size);
             return NULL;
-        }
-        if (to != seg) { /* moved: the freed object's address is gone */
-            lock(&huge_lock, LOCK_HUGE);
-            huge_note_unmapped(old_start);
-            unlock(&huge_lock, LOCK_HUGE);
         }
         seg = to;
     }

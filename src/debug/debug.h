@@ -152,9 +152,10 @@ INTERNAL void debug_fork_child(void);
 /* Thread magazines (debug/check.c): the calling thread's objects given
  * back (malloc_trim), and its record freed (thread exit). */
 INTERNAL void debug_thread_flush(void);
-/* Sets c->mag_cap (cache_setup, after the debug layout). */
-INTERNAL void debug_mag_setup(struct kmem_cache *c);
 INTERNAL void debug_thread_exit(void);
+/* Sets c->mag_cap of a debugged kmalloc cache (kmalloc_caches_init, once
+ * its debug layout and thread-cache bin are set). */
+INTERNAL void debug_mag_setup(struct kmem_cache *c);
 /* Validation of cache c (its lock held) keeps thread magazines off its
  * objects from begin to end. */
 INTERNAL void debug_validate_begin(struct kmem_cache *c);
